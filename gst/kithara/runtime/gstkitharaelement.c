@@ -1,0 +1,695 @@
+/* Kithara: base class of the elements whose processing runs as a node on
+ * a shared worker.
+ *
+ * The sink pad's chain and event functions only queue into the inlet
+ * (blocking a foreign streaming thread when it is full, never a worker);
+ * everything else happens in the node's tick on the worker, in stream
+ * order: caps, segment, buffers, EOS.  Flush-start and flush-stop act at
+ * once, flush-stop atomically with respect to the tick.
+ *
+ * The node is registered with the worker from READY to PAUSED and leaves
+ * it synchronously on the way down, before the pads are deactivated.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstkitharaelement.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_kithara_element_debug);
+#define GST_CAT_DEFAULT gst_kithara_element_debug
+
+#define DEFAULT_CONTEXT KITHARA_DEFAULT_CONTEXT
+#define DEFAULT_SERVICE_CLASS KITHARA_SERVICE_CLASS_WARM
+#define DEFAULT_MAX_SIZE_BUFFERS 4
+#define DEFAULT_MAX_SIZE_TIME (50 * GST_MSECOND)
+#define DEFAULT_LOW_WATERMARK 50
+#define DEFAULT_SLOW_TICK_THRESHOLD (10 * GST_MSECOND)
+
+enum
+{
+  PROP_0,
+  PROP_CONTEXT,
+  PROP_SERVICE_CLASS,
+  PROP_MAX_SIZE_BUFFERS,
+  PROP_MAX_SIZE_TIME,
+  PROP_LOW_WATERMARK,
+  PROP_SLOW_TICK_THRESHOLD,
+  PROP_STATS,
+};
+
+typedef struct
+{
+  GstPad *sinkpad;
+  GstPad *srcpad;
+  KitharaNode *node;
+  KitharaInlet *inlet;
+  KitharaWorker *worker;
+
+  /* Properties, under the object lock. */
+  gchar *context;
+  guint max_size_buffers;
+  GstClockTime max_size_time;
+  guint low_watermark;
+
+  /* Stream state, touched by the tick (or under the tick lock). */
+  GstSegment segment;
+  gboolean negotiated;
+  gint upstream_is_kithara;     /* atomic */
+} GstKitharaElementPrivate;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (GstKitharaElement, gst_kithara_element,
+    GST_TYPE_ELEMENT);
+
+#define PRIV(self) \
+  ((GstKitharaElementPrivate *) gst_kithara_element_get_instance_private (self))
+
+GType
+kithara_service_class_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {KITHARA_SERVICE_CLASS_AUDIBLE, "Heard now: served first", "audible"},
+    {KITHARA_SERVICE_CLASS_WARM, "Heard soon: preloaded or silent", "warm"},
+    {KITHARA_SERVICE_CLASS_IDLE, "Background work", "idle"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("KitharaServiceClass", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static KitharaTickResult
+close_with (GstKitharaElement * self, GstFlowReturn reason)
+{
+  kithara_inlet_set_closed (PRIV (self)->inlet, reason);
+  return KITHARA_TICK_DONE;
+}
+
+/**
+ * gst_kithara_element_tick_result:
+ * @ret: what downstream answered to the tick's last push
+ *
+ * Maps a flow return onto the tick outcome (DESIGN: backpressure mapped
+ * to flow returns), posting the error of a fatal flow on this element.
+ */
+KitharaTickResult
+gst_kithara_element_tick_result (GstKitharaElement * self, GstFlowReturn ret)
+{
+  switch (ret) {
+    case GST_FLOW_OK:
+      return KITHARA_TICK_PROGRESS;
+    case KITHARA_FLOW_FULL:
+      return KITHARA_TICK_BACKPRESSURED;
+    case GST_FLOW_FLUSHING:
+      return KITHARA_TICK_WAITING;
+    case GST_FLOW_EOS:
+      GST_DEBUG_OBJECT (self, "downstream is at EOS");
+      return close_with (self, GST_FLOW_EOS);
+    default:
+      if (ret > GST_FLOW_OK)
+        return KITHARA_TICK_PROGRESS;   /* another success, treat as OK */
+      GST_ELEMENT_FLOW_ERROR (self, ret);
+      return close_with (self, ret);
+  }
+}
+
+static gboolean
+push_caps (GstKitharaElement * self, GstCaps * caps)
+{
+  GstKitharaElementClass *klass = GST_KITHARA_ELEMENT_GET_CLASS (self);
+  GstCaps *out;
+  gboolean ret;
+
+  if (klass->set_caps && !klass->set_caps (self, caps)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("%s cannot process caps %" GST_PTR_FORMAT,
+            G_OBJECT_TYPE_NAME (self), caps));
+    return FALSE;
+  }
+  PRIV (self)->negotiated = TRUE;
+
+  out = klass->output_caps ? klass->output_caps (self, caps) :
+      gst_caps_ref (caps);
+  ret = gst_pad_push_event (PRIV (self)->srcpad, gst_event_new_caps (out));
+  gst_caps_unref (out);
+  if (!ret)
+    GST_DEBUG_OBJECT (self, "downstream did not take the caps (yet)");
+  return TRUE;
+}
+
+static KitharaTickResult
+handle_serialized_event (GstKitharaElement * self, GstEvent * event)
+{
+  GstKitharaElementClass *klass = GST_KITHARA_ELEMENT_GET_CLASS (self);
+  GstKitharaElementPrivate *priv = PRIV (self);
+
+  GST_LOG_OBJECT (self, "event %" GST_PTR_FORMAT, event);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      gboolean ok;
+
+      gst_event_parse_caps (event, &caps);
+      ok = push_caps (self, caps);
+      gst_event_unref (event);
+      if (!ok)
+        return close_with (self, GST_FLOW_NOT_NEGOTIATED);
+      return KITHARA_TICK_PROGRESS;
+    }
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment (event, &priv->segment);
+      break;
+    case GST_EVENT_EOS:
+      gst_pad_push_event (priv->srcpad, event);
+      return close_with (self, GST_FLOW_EOS);
+    default:
+      break;
+  }
+
+  if (klass->handle_event)
+    klass->handle_event (self, event);
+  else
+    gst_pad_push_event (priv->srcpad, event);
+  return KITHARA_TICK_PROGRESS;
+}
+
+static KitharaTickResult
+default_tick (GstKitharaElement * self)
+{
+  GstKitharaElementClass *klass = GST_KITHARA_ELEMENT_GET_CLASS (self);
+  GstKitharaElementPrivate *priv = PRIV (self);
+  GstMiniObject *item;
+
+  /* Check the outlet before doing any work, so nothing is thrown away. */
+  if (gst_kithara_element_downstream_full (self))
+    return KITHARA_TICK_BACKPRESSURED;
+
+  item = kithara_inlet_pop (priv->inlet);
+  if (item == NULL)
+    return KITHARA_TICK_WAITING;
+
+  if (GST_IS_EVENT (item))
+    return handle_serialized_event (self, GST_EVENT (item));
+
+  if (!priv->negotiated) {
+    gst_mini_object_unref (item);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("received a buffer before caps"));
+    return close_with (self, GST_FLOW_NOT_NEGOTIATED);
+  }
+  return gst_kithara_element_tick_result (self,
+      klass->handle_buffer (self, GST_BUFFER (item)));
+}
+
+static KitharaTickResult
+node_tick (KitharaNode * node, gpointer user_data)
+{
+  GstKitharaElement *self = user_data;
+
+  return GST_KITHARA_ELEMENT_GET_CLASS (self)->tick (self);
+}
+
+/**
+ * gst_kithara_element_push:
+ * @buf: (transfer full)
+ *
+ * Pushes @buf downstream from the tick.
+ */
+GstFlowReturn
+gst_kithara_element_push (GstKitharaElement * self, GstBuffer * buf)
+{
+  return gst_pad_push (PRIV (self)->srcpad, buf);
+}
+
+gboolean
+gst_kithara_element_push_event (GstKitharaElement * self, GstEvent * event)
+{
+  return gst_pad_push_event (PRIV (self)->srcpad, event);
+}
+
+/**
+ * gst_kithara_element_downstream_full:
+ *
+ * Returns: whether the element downstream is a kithara element whose
+ * inlet is full; if so this node is woken once it drains.
+ */
+gboolean
+gst_kithara_element_downstream_full (GstKitharaElement * self)
+{
+  GstPad *peer = gst_pad_get_peer (PRIV (self)->srcpad);
+  GstObject *parent;
+  gboolean full = FALSE;
+
+  if (peer == NULL)
+    return FALSE;
+  parent = gst_pad_get_parent (peer);
+  if (parent && GST_IS_KITHARA_ELEMENT (parent) &&
+      PRIV (GST_KITHARA_ELEMENT (parent))->sinkpad == peer)
+    full = kithara_inlet_check_full (PRIV (GST_KITHARA_ELEMENT (parent))->inlet,
+        PRIV (self)->node);
+  if (parent)
+    gst_object_unref (parent);
+  gst_object_unref (peer);
+  return full;
+}
+
+static GstFlowReturn
+gst_kithara_element_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstKitharaElement *self = GST_KITHARA_ELEMENT (parent);
+  GstKitharaElementPrivate *priv = PRIV (self);
+  GstFlowReturn ret;
+
+  /* A worker must never block; a foreign streaming thread may. */
+  ret = kithara_inlet_push (priv->inlet, GST_MINI_OBJECT_CAST (buf),
+      !kithara_in_worker_thread ());
+  if (ret == KITHARA_FLOW_FULL && !g_atomic_int_get (&priv->upstream_is_kithara))
+    ret = GST_FLOW_OK;          /* custom flows never leave kithara */
+  return ret;
+}
+
+static gboolean
+gst_kithara_element_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event)
+{
+  GstKitharaElement *self = GST_KITHARA_ELEMENT (parent);
+  GstKitharaElementClass *klass = GST_KITHARA_ELEMENT_GET_CLASS (self);
+  GstKitharaElementPrivate *priv = PRIV (self);
+  GstFlowReturn ret;
+  gboolean res;
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      kithara_inlet_set_flushing (priv->inlet, TRUE);
+      return gst_pad_push_event (priv->srcpad, event);
+    case GST_EVENT_FLUSH_STOP:
+      kithara_node_lock_tick (priv->node);
+      kithara_inlet_set_flushing (priv->inlet, FALSE);
+      gst_segment_init (&priv->segment, GST_FORMAT_UNDEFINED);
+      if (klass->flush)
+        klass->flush (self);
+      res = gst_pad_push_event (priv->srcpad, event);
+      kithara_node_unlock_tick (priv->node);
+      kithara_node_wake (priv->node);
+      return res;
+    default:
+      break;
+  }
+
+  if (!GST_EVENT_IS_SERIALIZED (event))
+    return gst_pad_event_default (pad, parent, event);
+
+  ret = kithara_inlet_push (priv->inlet, GST_MINI_OBJECT_CAST (event),
+      !kithara_in_worker_thread ());
+  return ret == GST_FLOW_OK || ret == KITHARA_FLOW_FULL;
+}
+
+static gboolean
+gst_kithara_element_src_query (GstPad * pad, GstObject * parent,
+    GstQuery * query)
+{
+  GstKitharaElement *self = GST_KITHARA_ELEMENT (parent);
+  GstKitharaElementPrivate *priv = PRIV (self);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    gboolean live;
+    GstClockTime min, max, queued;
+
+    if (!gst_pad_peer_query (priv->sinkpad, query))
+      return FALSE;
+    gst_query_parse_latency (query, &live, &min, &max);
+    /* Like a queue: the inlet adds nothing to the minimum and its
+     * capacity to the maximum latency. */
+    GST_OBJECT_LOCK (self);
+    queued = priv->max_size_time;
+    GST_OBJECT_UNLOCK (self);
+    if (GST_CLOCK_TIME_IS_VALID (max) && queued > 0)
+      max += queued;
+    gst_query_set_latency (query, live, min, max);
+    return TRUE;
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
+static GstPadLinkReturn
+gst_kithara_element_sink_link (GstPad * pad, GstObject * parent, GstPad * peer)
+{
+  GstKitharaElement *self = GST_KITHARA_ELEMENT (parent);
+  GstObject *peer_parent = gst_pad_get_parent (peer);
+
+  g_atomic_int_set (&PRIV (self)->upstream_is_kithara, peer_parent &&
+      GST_IS_KITHARA_ELEMENT (peer_parent));
+  if (peer_parent)
+    gst_object_unref (peer_parent);
+  return GST_PAD_LINK_OK;
+}
+
+static void
+apply_limits (GstKitharaElement * self)
+{
+  GstKitharaElementPrivate *priv = PRIV (self);
+
+  kithara_inlet_set_limits (priv->inlet, priv->max_size_buffers,
+      priv->max_size_time, priv->low_watermark);
+}
+
+static GstStateChangeReturn
+gst_kithara_element_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstKitharaElement *self = GST_KITHARA_ELEMENT (element);
+  GstKitharaElementClass *klass = GST_KITHARA_ELEMENT_GET_CLASS (self);
+  GstKitharaElementPrivate *priv = PRIV (self);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:{
+      gchar *context;
+
+      GST_OBJECT_LOCK (self);
+      context = g_strdup (priv->context);
+      GST_OBJECT_UNLOCK (self);
+      priv->worker = kithara_worker_get (context);
+      g_free (context);
+      break;
+    }
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      gst_segment_init (&priv->segment, GST_FORMAT_UNDEFINED);
+      priv->negotiated = FALSE;
+      kithara_inlet_set_flushing (priv->inlet, FALSE);
+      kithara_worker_add_node (priv->worker, priv->node);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* Release a blocked upstream thread (it holds its stream lock, which
+       * pad deactivation needs), then make sure no tick runs any more. */
+      kithara_inlet_set_flushing (priv->inlet, TRUE);
+      kithara_worker_remove_node (priv->worker, priv->node);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (gst_kithara_element_parent_class)->change_state
+      (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      kithara_node_lock_tick (priv->node);
+      if (klass->flush)
+        klass->flush (self);
+      priv->negotiated = FALSE;
+      kithara_node_unlock_tick (priv->node);
+      break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      kithara_worker_unref (priv->worker);
+      priv->worker = NULL;
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+static GstStructure *
+build_stats (GstKitharaElement * self)
+{
+  GstKitharaElementPrivate *priv = PRIV (self);
+  KitharaNodeStats ns;
+  KitharaInletLevel level;
+  GstStructure *s;
+
+  kithara_node_get_stats (priv->node, &ns);
+  kithara_inlet_get_level (priv->inlet, &level);
+
+  s = gst_structure_new ("kithara-node-stats",
+      "service-class", KITHARA_TYPE_SERVICE_CLASS,
+      kithara_node_get_service_class (priv->node),
+      "ticks", G_TYPE_UINT64, ns.ticks,
+      "busy-ns", G_TYPE_UINT64, ns.busy_ns,
+      "slow-ticks", G_TYPE_UINT64, ns.slow_ticks,
+      "progress", G_TYPE_UINT64, ns.progress,
+      "waiting", G_TYPE_UINT64, ns.waiting,
+      "backpressured", G_TYPE_UINT64, ns.backpressured,
+      "done", G_TYPE_UINT64, ns.done,
+      "last-pass", G_TYPE_UINT64, ns.last_pass,
+      "inlet-buffers", G_TYPE_UINT, level.buffers,
+      "inlet-time", G_TYPE_UINT64, level.time,
+      "inlet-max-buffers-seen", G_TYPE_UINT, level.max_buffers_seen,
+      "inlet-pushed", G_TYPE_UINT64, level.pushed,
+      "inlet-blocked", G_TYPE_UINT64, level.blocked,
+      "inlet-full", G_TYPE_UINT64, level.full, NULL);
+
+  if (priv->worker) {
+    GstStructure *ws = kithara_worker_get_stats (priv->worker);
+
+    gst_structure_set (s, "worker", GST_TYPE_STRUCTURE, ws, NULL);
+    gst_structure_free (ws);
+  }
+  return s;
+}
+
+static void
+gst_kithara_element_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstKitharaElement *self = GST_KITHARA_ELEMENT (object);
+  GstKitharaElementPrivate *priv = PRIV (self);
+
+  switch (prop_id) {
+    case PROP_CONTEXT:
+      GST_OBJECT_LOCK (self);
+      g_free (priv->context);
+      priv->context = g_value_dup_string (value);
+      if (priv->context == NULL)
+        priv->context = g_strdup (DEFAULT_CONTEXT);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SERVICE_CLASS:
+      kithara_node_set_service_class (priv->node, g_value_get_enum (value));
+      break;
+    case PROP_MAX_SIZE_BUFFERS:
+      GST_OBJECT_LOCK (self);
+      priv->max_size_buffers = g_value_get_uint (value);
+      apply_limits (self);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_SIZE_TIME:
+      GST_OBJECT_LOCK (self);
+      priv->max_size_time = g_value_get_uint64 (value);
+      apply_limits (self);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_LOW_WATERMARK:
+      GST_OBJECT_LOCK (self);
+      priv->low_watermark = g_value_get_uint (value);
+      apply_limits (self);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SLOW_TICK_THRESHOLD:
+      kithara_node_set_slow_tick_threshold (priv->node,
+          g_value_get_uint64 (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_kithara_element_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstKitharaElement *self = GST_KITHARA_ELEMENT (object);
+  GstKitharaElementPrivate *priv = PRIV (self);
+
+  switch (prop_id) {
+    case PROP_CONTEXT:
+      GST_OBJECT_LOCK (self);
+      g_value_set_string (value, priv->context);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SERVICE_CLASS:
+      g_value_set_enum (value, kithara_node_get_service_class (priv->node));
+      break;
+    case PROP_MAX_SIZE_BUFFERS:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, priv->max_size_buffers);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_SIZE_TIME:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint64 (value, priv->max_size_time);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_LOW_WATERMARK:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, priv->low_watermark);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SLOW_TICK_THRESHOLD:
+      g_value_set_uint64 (value,
+          kithara_node_get_slow_tick_threshold (priv->node));
+      break;
+    case PROP_STATS:
+      g_value_take_boxed (value, build_stats (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_kithara_element_constructed (GObject * object)
+{
+  GstKitharaElement *self = GST_KITHARA_ELEMENT (object);
+  GstKitharaElementPrivate *priv = PRIV (self);
+  GstElementClass *eclass = GST_ELEMENT_GET_CLASS (self);
+  GstPadTemplate *templ;
+
+  G_OBJECT_CLASS (gst_kithara_element_parent_class)->constructed (object);
+
+  /* Pads come from the subclass's templates, known only once the
+   * instance has its final class. */
+  templ = gst_element_class_get_pad_template (eclass, "sink");
+  g_return_if_fail (templ != NULL);
+  priv->sinkpad = gst_pad_new_from_template (templ, "sink");
+  gst_pad_set_chain_function (priv->sinkpad, gst_kithara_element_chain);
+  gst_pad_set_event_function (priv->sinkpad, gst_kithara_element_sink_event);
+  gst_pad_set_link_function (priv->sinkpad, gst_kithara_element_sink_link);
+  GST_PAD_SET_PROXY_CAPS (priv->sinkpad);
+  GST_PAD_SET_PROXY_ALLOCATION (priv->sinkpad);
+  gst_element_add_pad (GST_ELEMENT (self), priv->sinkpad);
+
+  templ = gst_element_class_get_pad_template (eclass, "src");
+  g_return_if_fail (templ != NULL);
+  priv->srcpad = gst_pad_new_from_template (templ, "src");
+  gst_pad_set_query_function (priv->srcpad, gst_kithara_element_src_query);
+  GST_PAD_SET_PROXY_CAPS (priv->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), priv->srcpad);
+}
+
+static void
+gst_kithara_element_init (GstKitharaElement * self)
+{
+  GstKitharaElementPrivate *priv = PRIV (self);
+
+  priv->context = g_strdup (DEFAULT_CONTEXT);
+  priv->max_size_buffers = DEFAULT_MAX_SIZE_BUFFERS;
+  priv->max_size_time = DEFAULT_MAX_SIZE_TIME;
+  priv->low_watermark = DEFAULT_LOW_WATERMARK;
+  gst_segment_init (&priv->segment, GST_FORMAT_UNDEFINED);
+
+  priv->node = kithara_node_new (G_OBJECT_TYPE_NAME (self), G_OBJECT (self),
+      node_tick, self);
+  kithara_node_set_service_class (priv->node, DEFAULT_SERVICE_CLASS);
+  kithara_node_set_slow_tick_threshold (priv->node,
+      DEFAULT_SLOW_TICK_THRESHOLD);
+  priv->inlet = kithara_inlet_new (priv->node);
+  apply_limits (self);
+}
+
+static void
+gst_kithara_element_finalize (GObject * object)
+{
+  GstKitharaElement *self = GST_KITHARA_ELEMENT (object);
+  GstKitharaElementPrivate *priv = PRIV (self);
+
+  kithara_inlet_free (priv->inlet);
+  kithara_node_unref (priv->node);
+  g_free (priv->context);
+  G_OBJECT_CLASS (gst_kithara_element_parent_class)->finalize (object);
+}
+
+static void
+gst_kithara_element_class_init (GstKitharaElementClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_kithara_element_debug, "kitharaelement", 0,
+      "Kithara element base class");
+
+  gobject_class->set_property = gst_kithara_element_set_property;
+  gobject_class->get_property = gst_kithara_element_get_property;
+  gobject_class->constructed = gst_kithara_element_constructed;
+  gobject_class->finalize = gst_kithara_element_finalize;
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_kithara_element_change_state);
+  klass->tick = default_tick;
+
+  g_object_class_install_property (gobject_class, PROP_CONTEXT,
+      g_param_spec_string ("context", "Context",
+          "Name of the worker context: elements naming the same context "
+          "share one worker thread across the process (applies from NULL)",
+          DEFAULT_CONTEXT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_SERVICE_CLASS,
+      g_param_spec_enum ("service-class", "Service class",
+          "How urgently the worker serves this node; settable at any time "
+          "from any thread, effective on the worker's next pass",
+          KITHARA_TYPE_SERVICE_CLASS, DEFAULT_SERVICE_CLASS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MAX_SIZE_BUFFERS,
+      g_param_spec_uint ("max-size-buffers", "Max. size (buffers)",
+          "High watermark of the inlet in buffers", 1, G_MAXUINT,
+          DEFAULT_MAX_SIZE_BUFFERS, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MAX_SIZE_TIME,
+      g_param_spec_uint64 ("max-size-time", "Max. size (ns)",
+          "High watermark of the inlet in nanoseconds of audio (0 = no "
+          "time limit)", 0, G_MAXUINT64, DEFAULT_MAX_SIZE_TIME,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_LOW_WATERMARK,
+      g_param_spec_uint ("low-watermark", "Low watermark",
+          "Fill level, in percent of the high watermark, at which a "
+          "backpressured producer is woken", 0, 100, DEFAULT_LOW_WATERMARK,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SLOW_TICK_THRESHOLD,
+      g_param_spec_uint64 ("slow-tick-threshold", "Slow tick threshold",
+          "A tick longer than this (ns) is reported in the debug log and as "
+          "a \"kithara-slow-tick\" element message (0 = never)", 0,
+          G_MAXUINT64, DEFAULT_SLOW_TICK_THRESHOLD, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Counters of this node, its inlet and its worker "
+          "(\"kithara-node-stats\" with a nested \"worker\" structure)",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_type_mark_as_plugin_api (GST_TYPE_KITHARA_ELEMENT, 0);
+  gst_type_mark_as_plugin_api (KITHARA_TYPE_SERVICE_CLASS, 0);
+}
+
+GstPad *
+gst_kithara_element_get_sink_pad (GstKitharaElement * self)
+{
+  return PRIV (self)->sinkpad;
+}
+
+GstPad *
+gst_kithara_element_get_src_pad (GstKitharaElement * self)
+{
+  return PRIV (self)->srcpad;
+}
+
+KitharaNode *
+gst_kithara_element_get_node (GstKitharaElement * self)
+{
+  return PRIV (self)->node;
+}
+
+const GstSegment *
+gst_kithara_element_get_segment (GstKitharaElement * self)
+{
+  return &PRIV (self)->segment;
+}

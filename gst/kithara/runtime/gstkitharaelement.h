@@ -1,0 +1,64 @@
+/* Kithara: base class of the elements whose processing runs as a node on
+ * a shared worker. */
+#ifndef __GST_KITHARA_ELEMENT_H__
+#define __GST_KITHARA_ELEMENT_H__
+
+#include <gst/gst.h>
+#include "kitharatypes.h"
+#include "kitharanode.h"
+#include "kitharainlet.h"
+#include "kitharaworker.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_KITHARA_ELEMENT (gst_kithara_element_get_type ())
+G_DECLARE_DERIVABLE_TYPE (GstKitharaElement, gst_kithara_element, GST,
+    KITHARA_ELEMENT, GstElement)
+
+/**
+ * GstKitharaElementClass:
+ * @set_caps: new input caps, in stream order, on the worker; configure
+ *   processing and return %FALSE if they cannot be handled.
+ * @output_caps: the caps to push downstream for the given input caps
+ *   (transfer full); the default is the input caps.
+ * @handle_buffer: process one buffer (transfer full) on the worker and
+ *   push the result with gst_kithara_element_push(); return that flow.
+ * @handle_event: a serialized event other than caps/EOS in stream order
+ *   on the worker; the default pushes it downstream.
+ * @flush: forget stream state (filter memories); called on flush-stop and
+ *   when the element stops, never concurrently with a tick.
+ * @tick: replaces the default tick (pop one item from the inlet and
+ *   handle it) for nodes that produce on their own.
+ *
+ * Subclasses provide "sink" and "src" pad templates.
+ */
+struct _GstKitharaElementClass
+{
+  GstElementClass parent_class;
+
+  gboolean (*set_caps) (GstKitharaElement * self, GstCaps * caps);
+  GstCaps *(*output_caps) (GstKitharaElement * self, GstCaps * caps);
+  GstFlowReturn (*handle_buffer) (GstKitharaElement * self, GstBuffer * buf);
+  gboolean (*handle_event) (GstKitharaElement * self, GstEvent * event);
+  void (*flush) (GstKitharaElement * self);
+  KitharaTickResult (*tick) (GstKitharaElement * self);
+
+  gpointer _gst_reserved[GST_PADDING];
+};
+
+GstPad *gst_kithara_element_get_sink_pad (GstKitharaElement * self);
+GstPad *gst_kithara_element_get_src_pad (GstKitharaElement * self);
+KitharaNode *gst_kithara_element_get_node (GstKitharaElement * self);
+const GstSegment *gst_kithara_element_get_segment (GstKitharaElement * self);
+
+GstFlowReturn gst_kithara_element_push (GstKitharaElement * self,
+    GstBuffer * buf);
+gboolean gst_kithara_element_push_event (GstKitharaElement * self,
+    GstEvent * event);
+gboolean gst_kithara_element_downstream_full (GstKitharaElement * self);
+KitharaTickResult gst_kithara_element_tick_result (GstKitharaElement * self,
+    GstFlowReturn ret);
+
+G_END_DECLS
+
+#endif /* __GST_KITHARA_ELEMENT_H__ */

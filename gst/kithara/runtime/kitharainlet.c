@@ -1,0 +1,308 @@
+/* Kithara runtime: inlets.
+ *
+ * An inlet holds the buffers and serialized events on their way into a
+ * node, in order.  It is full at its high watermark (a buffer count or
+ * a duration, whichever is reached first) and wakes the producers that
+ * found it full once it drains to its low watermark.
+ *
+ * A push from a kithara worker never blocks: above the high watermark it
+ * is accepted and answered with KITHARA_FLOW_FULL, and the pushing node
+ * sleeps until woken.  A push from a foreign streaming thread blocks
+ * while the inlet is full, in the ordinary GStreamer way, until space
+ * frees up or a flush releases it.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "kitharainlet.h"
+#include "kitharaprivate.h"
+
+#define GST_CAT_DEFAULT kithara_runtime_debug
+
+struct _KitharaInlet
+{
+  GMutex lock;
+  GCond space_cond;             /* foreign pushers wait here */
+  GQueue items;
+  KitharaNode *consumer;        /* woken when an item arrives */
+  GPtrArray *waiters;           /* producer nodes to wake on drain */
+
+  guint max_buffers;
+  GstClockTime max_time;
+  guint low_percent;
+
+  GstFlowReturn state;          /* OK, FLUSHING, EOS or an error */
+  KitharaInletLevel level;
+};
+
+KitharaInlet *
+kithara_inlet_new (KitharaNode * consumer)
+{
+  KitharaInlet *inlet = g_new0 (KitharaInlet, 1);
+
+  g_mutex_init (&inlet->lock);
+  g_cond_init (&inlet->space_cond);
+  g_queue_init (&inlet->items);
+  inlet->consumer = kithara_node_ref (consumer);
+  inlet->waiters = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      kithara_node_unref);
+  inlet->max_buffers = 4;
+  inlet->max_time = 0;
+  inlet->low_percent = 50;
+  inlet->state = GST_FLOW_FLUSHING;
+  return inlet;
+}
+
+static void
+clear_items_locked (KitharaInlet * inlet)
+{
+  GstMiniObject *item;
+
+  while ((item = g_queue_pop_head (&inlet->items)))
+    gst_mini_object_unref (item);
+  inlet->level.buffers = 0;
+  inlet->level.events = 0;
+  inlet->level.time = 0;
+}
+
+void
+kithara_inlet_free (KitharaInlet * inlet)
+{
+  clear_items_locked (inlet);
+  g_ptr_array_unref (inlet->waiters);
+  kithara_node_unref (inlet->consumer);
+  g_cond_clear (&inlet->space_cond);
+  g_mutex_clear (&inlet->lock);
+  g_free (inlet);
+}
+
+/**
+ * kithara_inlet_set_limits:
+ * @max_buffers: high watermark in buffers (at least 1)
+ * @max_time: high watermark in time, 0 for none
+ * @low_percent: low watermark, in percent of the high one
+ */
+void
+kithara_inlet_set_limits (KitharaInlet * inlet, guint max_buffers,
+    GstClockTime max_time, guint low_percent)
+{
+  g_mutex_lock (&inlet->lock);
+  inlet->max_buffers = MAX (max_buffers, 1);
+  inlet->max_time = max_time;
+  inlet->low_percent = MIN (low_percent, 100);
+  g_cond_broadcast (&inlet->space_cond);
+  g_mutex_unlock (&inlet->lock);
+}
+
+static inline gboolean
+is_full_locked (KitharaInlet * inlet)
+{
+  return inlet->level.buffers >= inlet->max_buffers ||
+      (inlet->max_time > 0 && inlet->level.time >= inlet->max_time);
+}
+
+static inline gboolean
+is_low_locked (KitharaInlet * inlet)
+{
+  return inlet->level.buffers * 100 <=
+      (guint64) inlet->max_buffers * inlet->low_percent &&
+      (inlet->max_time == 0 ||
+      inlet->level.time * 100 <= inlet->max_time * inlet->low_percent);
+}
+
+static void
+add_waiter_locked (KitharaInlet * inlet, KitharaNode * producer)
+{
+  if (producer == NULL || producer == inlet->consumer)
+    return;
+  if (!g_ptr_array_find (inlet->waiters, producer, NULL))
+    g_ptr_array_add (inlet->waiters, kithara_node_ref (producer));
+}
+
+static GPtrArray *
+take_waiters_locked (KitharaInlet * inlet)
+{
+  GPtrArray *woken;
+
+  if (inlet->waiters->len == 0)
+    return NULL;
+  woken = inlet->waiters;
+  inlet->waiters = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      kithara_node_unref);
+  return woken;
+}
+
+static void
+wake_all (GPtrArray * nodes)
+{
+  guint i;
+
+  if (nodes == NULL)
+    return;
+  for (i = 0; i < nodes->len; i++)
+    kithara_node_wake (g_ptr_array_index (nodes, i));
+  g_ptr_array_unref (nodes);
+}
+
+/**
+ * kithara_inlet_push:
+ * @item: (transfer full): a buffer or a serialized event
+ * @may_block: whether the caller is a foreign thread that may wait
+ *
+ * Returns: %GST_FLOW_OK, %KITHARA_FLOW_FULL (accepted, now full; only
+ * when @may_block is %FALSE), or the reason the inlet is closed.
+ */
+GstFlowReturn
+kithara_inlet_push (KitharaInlet * inlet, GstMiniObject * item,
+    gboolean may_block)
+{
+  gboolean is_buffer = GST_IS_BUFFER (item);
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  g_mutex_lock (&inlet->lock);
+  if (is_buffer && may_block && inlet->state == GST_FLOW_OK &&
+      is_full_locked (inlet)) {
+    inlet->level.blocked++;
+    while (inlet->state == GST_FLOW_OK && is_full_locked (inlet))
+      g_cond_wait (&inlet->space_cond, &inlet->lock);
+  }
+
+  if (inlet->state != GST_FLOW_OK) {
+    ret = inlet->state;
+    g_mutex_unlock (&inlet->lock);
+    gst_mini_object_unref (item);
+    return ret;
+  }
+
+  g_queue_push_tail (&inlet->items, item);
+  inlet->level.pushed++;
+  if (is_buffer) {
+    GstClockTime duration = GST_BUFFER_DURATION (item);
+
+    inlet->level.buffers++;
+    if (GST_CLOCK_TIME_IS_VALID (duration))
+      inlet->level.time += duration;
+    inlet->level.max_buffers_seen =
+        MAX (inlet->level.max_buffers_seen, inlet->level.buffers);
+    if (!may_block && is_full_locked (inlet)) {
+      inlet->level.full++;
+      add_waiter_locked (inlet, kithara_node_get_current ());
+      kithara_node_note_backpressure ();
+      ret = KITHARA_FLOW_FULL;
+    }
+  } else {
+    inlet->level.events++;
+  }
+  g_mutex_unlock (&inlet->lock);
+
+  kithara_node_wake (inlet->consumer);
+  return ret;
+}
+
+/**
+ * kithara_inlet_pop:
+ *
+ * Returns: (transfer full) (nullable): the oldest item, or %NULL if empty.
+ */
+GstMiniObject *
+kithara_inlet_pop (KitharaInlet * inlet)
+{
+  GstMiniObject *item;
+  GPtrArray *woken = NULL;
+
+  g_mutex_lock (&inlet->lock);
+  item = g_queue_pop_head (&inlet->items);
+  if (item == NULL) {
+    g_mutex_unlock (&inlet->lock);
+    return NULL;
+  }
+  if (GST_IS_BUFFER (item)) {
+    GstClockTime duration = GST_BUFFER_DURATION (item);
+    gboolean was_full = is_full_locked (inlet);
+
+    inlet->level.buffers--;
+    if (GST_CLOCK_TIME_IS_VALID (duration))
+      inlet->level.time -= MIN (duration, inlet->level.time);
+    if (was_full && !is_full_locked (inlet))
+      g_cond_broadcast (&inlet->space_cond);
+    if (is_low_locked (inlet))
+      woken = take_waiters_locked (inlet);
+  } else {
+    inlet->level.events--;
+  }
+  g_mutex_unlock (&inlet->lock);
+
+  wake_all (woken);
+  return item;
+}
+
+/**
+ * kithara_inlet_check_full:
+ * @producer: (nullable): the node asking, woken once the inlet drains
+ *
+ * Lets a producer learn that its outlet is full before it does any work,
+ * so no produced data is ever thrown away.
+ */
+gboolean
+kithara_inlet_check_full (KitharaInlet * inlet, KitharaNode * producer)
+{
+  gboolean full;
+
+  g_mutex_lock (&inlet->lock);
+  full = inlet->state == GST_FLOW_OK && is_full_locked (inlet);
+  if (full)
+    add_waiter_locked (inlet, producer);
+  g_mutex_unlock (&inlet->lock);
+  return full;
+}
+
+/**
+ * kithara_inlet_set_flushing:
+ *
+ * Flushing drops every item, releases blocked pushers and refuses new
+ * data with %GST_FLOW_FLUSHING; ending the flush reopens the inlet.
+ */
+void
+kithara_inlet_set_flushing (KitharaInlet * inlet, gboolean flushing)
+{
+  GPtrArray *woken;
+
+  g_mutex_lock (&inlet->lock);
+  inlet->state = flushing ? GST_FLOW_FLUSHING : GST_FLOW_OK;
+  clear_items_locked (inlet);
+  woken = take_waiters_locked (inlet);
+  g_cond_broadcast (&inlet->space_cond);
+  g_mutex_unlock (&inlet->lock);
+  wake_all (woken);
+}
+
+/**
+ * kithara_inlet_set_closed:
+ * @reason: %GST_FLOW_EOS or an error flow
+ *
+ * Refuses further data with @reason (what the node's upstream then
+ * sees), releasing blocked pushers.  A flush reopens the inlet.
+ */
+void
+kithara_inlet_set_closed (KitharaInlet * inlet, GstFlowReturn reason)
+{
+  GPtrArray *woken;
+
+  g_mutex_lock (&inlet->lock);
+  if (inlet->state == GST_FLOW_OK)
+    inlet->state = reason;
+  clear_items_locked (inlet);
+  woken = take_waiters_locked (inlet);
+  g_cond_broadcast (&inlet->space_cond);
+  g_mutex_unlock (&inlet->lock);
+  wake_all (woken);
+}
+
+void
+kithara_inlet_get_level (KitharaInlet * inlet, KitharaInletLevel * level)
+{
+  g_mutex_lock (&inlet->lock);
+  *level = inlet->level;
+  g_mutex_unlock (&inlet->lock);
+}

@@ -1,0 +1,45 @@
+/* Kithara runtime: a bounded queue in front of a node. */
+#ifndef __KITHARA_INLET_H__
+#define __KITHARA_INLET_H__
+
+#include "kitharatypes.h"
+
+G_BEGIN_DECLS
+
+/**
+ * KitharaInletLevel:
+ *
+ * What an inlet holds now, and the most it ever held.
+ */
+typedef struct
+{
+  guint buffers;
+  guint events;
+  GstClockTime time;
+  guint max_buffers_seen;
+  guint64 pushed;
+  guint64 blocked;              /* foreign pushes that had to wait */
+  guint64 full;                 /* pushes answered with KITHARA_FLOW_FULL */
+} KitharaInletLevel;
+
+KitharaInlet *kithara_inlet_new (KitharaNode * consumer);
+void kithara_inlet_free (KitharaInlet * inlet);
+
+void kithara_inlet_set_limits (KitharaInlet * inlet, guint max_buffers,
+    GstClockTime max_time, guint low_percent);
+
+GstFlowReturn kithara_inlet_push (KitharaInlet * inlet, GstMiniObject * item,
+    gboolean may_block);
+GstMiniObject *kithara_inlet_pop (KitharaInlet * inlet);
+
+gboolean kithara_inlet_check_full (KitharaInlet * inlet,
+    KitharaNode * producer);
+
+void kithara_inlet_set_flushing (KitharaInlet * inlet, gboolean flushing);
+void kithara_inlet_set_closed (KitharaInlet * inlet, GstFlowReturn reason);
+
+void kithara_inlet_get_level (KitharaInlet * inlet, KitharaInletLevel * level);
+
+G_END_DECLS
+
+#endif /* __KITHARA_INLET_H__ */

@@ -1,0 +1,283 @@
+/* Kithara runtime: nodes.
+ *
+ * A node carries a tick function, a service class and a wake flag.  The
+ * wake flag is the only thing a foreign thread touches to get a node
+ * served: it is set, then the worker is kicked.  Nothing here allocates
+ * or locks on the worker's hot path except the tick lock, which is
+ * uncontended unless a flush is being applied to this very node.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <time.h>
+#include "kitharaprivate.h"
+
+#define DEFAULT_SLOW_TICK_NS (10 * GST_MSECOND)
+
+static gint node_serial = 0;
+
+/* The node being ticked on this thread, and whether it hit a full inlet. */
+static __thread KitharaNode *current_node = NULL;
+static __thread gboolean current_backpressured = FALSE;
+
+KitharaNode *
+kithara_node_new (const gchar * name, GObject * owner, KitharaTickFunc func,
+    gpointer user_data)
+{
+  KitharaNode *node = g_new0 (KitharaNode, 1);
+
+  node->refcount = 1;
+  node->name = g_strdup (name);
+  node->owner = owner;
+  node->func = func;
+  node->user_data = user_data;
+  node->serial = (guint) g_atomic_int_add (&node_serial, 1);
+  node->service_class = KITHARA_SERVICE_CLASS_WARM;
+  node->wake = 1;
+  node->slow_tick_ns = DEFAULT_SLOW_TICK_NS;
+  g_rec_mutex_init (&node->tick_lock);
+  g_mutex_init (&node->lock);
+  return node;
+}
+
+KitharaNode *
+kithara_node_ref (KitharaNode * node)
+{
+  g_atomic_int_inc (&node->refcount);
+  return node;
+}
+
+void
+kithara_node_unref (KitharaNode * node)
+{
+  if (!g_atomic_int_dec_and_test (&node->refcount))
+    return;
+  g_assert (node->worker == NULL);
+  g_rec_mutex_clear (&node->tick_lock);
+  g_mutex_clear (&node->lock);
+  g_free (node->name);
+  g_free (node);
+}
+
+const gchar *
+kithara_node_get_name (KitharaNode * node)
+{
+  return node->name;
+}
+
+void
+kithara_node_set_worker (KitharaNode * node, KitharaWorker * worker)
+{
+  g_mutex_lock (&node->lock);
+  node->worker = worker;
+  g_mutex_unlock (&node->lock);
+}
+
+/**
+ * kithara_node_wake:
+ *
+ * Asks for a tick of @node on its worker's next pass.  Callable from any
+ * thread; cheap when the node is already awake.
+ */
+void
+kithara_node_wake (KitharaNode * node)
+{
+  KitharaWorker *worker;
+
+  if (!g_atomic_int_compare_and_exchange (&node->wake, 0, 1))
+    return;
+
+  g_mutex_lock (&node->lock);
+  worker = node->worker ? kithara_worker_ref (node->worker) : NULL;
+  g_mutex_unlock (&node->lock);
+
+  if (worker) {
+    kithara_worker_kick (worker, g_atomic_int_get (&node->service_class));
+    kithara_worker_unref (worker);
+  }
+}
+
+void
+kithara_node_set_service_class (KitharaNode * node,
+    KitharaServiceClass service_class)
+{
+  KitharaWorker *worker;
+
+  g_return_if_fail (service_class < KITHARA_N_SERVICE_CLASSES);
+
+  if (g_atomic_int_exchange (&node->service_class, service_class) ==
+      (gint) service_class)
+    return;
+
+  /* The worker re-sorts on its next pass; no command round-trip. */
+  g_mutex_lock (&node->lock);
+  worker = node->worker ? kithara_worker_ref (node->worker) : NULL;
+  g_mutex_unlock (&node->lock);
+  if (worker) {
+    kithara_worker_note_resort (worker);
+    kithara_worker_unref (worker);
+  }
+}
+
+KitharaServiceClass
+kithara_node_get_service_class (KitharaNode * node)
+{
+  return g_atomic_int_get (&node->service_class);
+}
+
+void
+kithara_node_set_slow_tick_threshold (KitharaNode * node,
+    GstClockTime threshold)
+{
+  __atomic_store_n (&node->slow_tick_ns, (gint64) threshold, __ATOMIC_RELAXED);
+}
+
+GstClockTime
+kithara_node_get_slow_tick_threshold (KitharaNode * node)
+{
+  return (GstClockTime) __atomic_load_n (&node->slow_tick_ns,
+      __ATOMIC_RELAXED);
+}
+
+void
+kithara_node_get_stats (KitharaNode * node, KitharaNodeStats * stats)
+{
+  stats->ticks = kithara_counter_get (&node->stats.ticks);
+  stats->busy_ns = kithara_counter_get (&node->stats.busy_ns);
+  stats->slow_ticks = kithara_counter_get (&node->stats.slow_ticks);
+  stats->progress = kithara_counter_get (&node->stats.progress);
+  stats->waiting = kithara_counter_get (&node->stats.waiting);
+  stats->backpressured = kithara_counter_get (&node->stats.backpressured);
+  stats->done = kithara_counter_get (&node->stats.done);
+  stats->last_pass = kithara_counter_get (&node->stats.last_pass);
+}
+
+/**
+ * kithara_node_lock_tick:
+ *
+ * Waits for a running tick of @node to finish and keeps the next one
+ * from starting.  Used to apply a flush atomically with respect to the
+ * worker.  Recursive, so a flush issued from the node's own tick is fine.
+ */
+void
+kithara_node_lock_tick (KitharaNode * node)
+{
+  g_rec_mutex_lock (&node->tick_lock);
+}
+
+void
+kithara_node_unlock_tick (KitharaNode * node)
+{
+  g_rec_mutex_unlock (&node->tick_lock);
+}
+
+/**
+ * kithara_node_get_current:
+ *
+ * Returns: (transfer none) (nullable): the node whose tick is running on
+ * this thread.
+ */
+KitharaNode *
+kithara_node_get_current (void)
+{
+  return current_node;
+}
+
+/**
+ * kithara_node_note_backpressure:
+ *
+ * Called by an inlet that accepted data from the running tick above its
+ * high watermark: the tick then reports backpressure even if the push
+ * went through a non-kithara element that only saw %GST_FLOW_OK.
+ */
+void
+kithara_node_note_backpressure (void)
+{
+  current_backpressured = TRUE;
+}
+
+static inline guint64
+monotonic_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (guint64) ts.tv_sec * G_GUINT64_CONSTANT (1000000000) + ts.tv_nsec;
+}
+
+static void
+report_slow_tick (KitharaNode * node, guint64 elapsed, guint64 threshold)
+{
+  GST_INFO ("node %s: slow tick of %" GST_TIME_FORMAT " (threshold %"
+      GST_TIME_FORMAT ")", node->name, GST_TIME_ARGS (elapsed),
+      GST_TIME_ARGS (threshold));
+
+  if (GST_IS_ELEMENT (node->owner)) {
+    GstElement *element = GST_ELEMENT (node->owner);
+    GstStructure *s = gst_structure_new ("kithara-slow-tick",
+        "element", G_TYPE_STRING, GST_ELEMENT_NAME (element),
+        "duration", G_TYPE_UINT64, elapsed,
+        "threshold", G_TYPE_UINT64, threshold, NULL);
+
+    gst_element_post_message (element,
+        gst_message_new_element (GST_OBJECT (element), s));
+  }
+}
+
+KitharaTickResult
+kithara_node_run_tick (KitharaNode * node, guint64 pass)
+{
+  KitharaNode *outer = current_node;
+  gboolean outer_backpressured = current_backpressured;
+  KitharaTickResult result;
+  guint64 start, elapsed, threshold;
+
+  /* The owner outlives the tick even if a pad probe running inside it
+   * drops the application's last reference. */
+  if (node->owner)
+    g_object_ref (node->owner);
+
+  g_rec_mutex_lock (&node->tick_lock);
+  current_node = node;
+  current_backpressured = FALSE;
+
+  start = monotonic_ns ();
+  result = node->func (node, node->user_data);
+  elapsed = monotonic_ns () - start;
+
+  if (result == KITHARA_TICK_PROGRESS && current_backpressured)
+    result = KITHARA_TICK_BACKPRESSURED;
+  current_node = outer;
+  current_backpressured = outer_backpressured;
+  g_rec_mutex_unlock (&node->tick_lock);
+
+  kithara_counter_add (&node->stats.ticks, 1);
+  kithara_counter_add (&node->stats.busy_ns, elapsed);
+  kithara_counter_set (&node->stats.last_pass, pass);
+  switch (result) {
+    case KITHARA_TICK_PROGRESS:
+      kithara_counter_add (&node->stats.progress, 1);
+      break;
+    case KITHARA_TICK_WAITING:
+      kithara_counter_add (&node->stats.waiting, 1);
+      break;
+    case KITHARA_TICK_BACKPRESSURED:
+      kithara_counter_add (&node->stats.backpressured, 1);
+      break;
+    case KITHARA_TICK_DONE:
+      kithara_counter_add (&node->stats.done, 1);
+      break;
+  }
+
+  threshold = kithara_node_get_slow_tick_threshold (node);
+  if (threshold > 0 && elapsed > threshold) {
+    kithara_counter_add (&node->stats.slow_ticks, 1);
+    report_slow_tick (node, elapsed, threshold);
+  }
+
+  if (node->owner)
+    g_object_unref (node->owner);
+
+  return result;
+}

@@ -1,0 +1,62 @@
+/* Kithara runtime: a node is the unit of work the worker ticks. */
+#ifndef __KITHARA_NODE_H__
+#define __KITHARA_NODE_H__
+
+#include "kitharatypes.h"
+
+G_BEGIN_DECLS
+
+/**
+ * KitharaTickFunc:
+ *
+ * Does a bounded, small amount of work (target: at most 1 ms) on the
+ * worker thread and says what happened.  Must never block.
+ */
+typedef KitharaTickResult (*KitharaTickFunc) (KitharaNode * node,
+    gpointer user_data);
+
+/**
+ * KitharaNodeStats:
+ *
+ * A snapshot of a node's counters.
+ */
+typedef struct
+{
+  guint64 ticks;
+  guint64 busy_ns;
+  guint64 slow_ticks;
+  guint64 progress;
+  guint64 waiting;
+  guint64 backpressured;
+  guint64 done;
+  guint64 last_pass;
+} KitharaNodeStats;
+
+KitharaNode *kithara_node_new (const gchar * name, GObject * owner,
+    KitharaTickFunc func, gpointer user_data);
+KitharaNode *kithara_node_ref (KitharaNode * node);
+void kithara_node_unref (KitharaNode * node);
+
+const gchar *kithara_node_get_name (KitharaNode * node);
+
+void kithara_node_wake (KitharaNode * node);
+
+void kithara_node_set_service_class (KitharaNode * node,
+    KitharaServiceClass service_class);
+KitharaServiceClass kithara_node_get_service_class (KitharaNode * node);
+
+void kithara_node_set_slow_tick_threshold (KitharaNode * node,
+    GstClockTime threshold);
+GstClockTime kithara_node_get_slow_tick_threshold (KitharaNode * node);
+
+void kithara_node_get_stats (KitharaNode * node, KitharaNodeStats * stats);
+
+void kithara_node_lock_tick (KitharaNode * node);
+void kithara_node_unlock_tick (KitharaNode * node);
+
+KitharaNode *kithara_node_get_current (void);
+void kithara_node_note_backpressure (void);
+
+G_END_DECLS
+
+#endif /* __KITHARA_NODE_H__ */

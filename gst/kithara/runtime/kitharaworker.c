@@ -1,0 +1,423 @@
+/* Kithara runtime: the shared worker.
+ *
+ * One thread per context name ticks every node registered with it, most
+ * important service class first.  A pass visits the nodes in class order
+ * and ticks those whose wake flag is set; a node that made progress stays
+ * awake, one that waits or is backpressured sleeps until someone wakes it.
+ * When a pass ticks nothing the thread parks on a condition variable: no
+ * timeout, so an idle worker costs no CPU and makes no passes.
+ *
+ * Priority: if a node of a higher class is woken while a lower one is
+ * being served, the pass is cut short after that tick and a new pass
+ * starts from the top, so the shortage falls on the lowest classes.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "kitharaprivate.h"
+
+GST_DEBUG_CATEGORY (kithara_runtime_debug);
+#define GST_CAT_DEFAULT kithara_runtime_debug
+
+struct _KitharaWorker
+{
+  gint refcount;
+  gchar *context;
+  GThread *thread;
+  gint thread_id;
+
+  GMutex lock;
+  GCond park_cond;              /* the worker parks here */
+  GCond tick_done_cond;         /* removers wait here for a running tick */
+  gboolean running;
+  gboolean kicked;              /* something may have become runnable */
+  GPtrArray *nodes;             /* owned refs, sorted by class when resorted */
+  guint generation;             /* bumped when nodes are added or removed */
+  KitharaNode *current;         /* node being ticked, or NULL */
+  guint remove_waiters;
+
+  gint resort;                  /* atomic: a class changed */
+  gint wake_mask;               /* atomic: classes woken since pass start */
+
+  /* Counters, written by the worker thread only. */
+  guint64 passes;
+  guint64 ticks;
+  guint64 busy_ns;
+  guint64 parks;
+  guint64 wakeups;
+};
+
+static GMutex registry_lock;
+static GHashTable *registry = NULL;
+static __thread KitharaWorker *thread_worker = NULL;
+
+static void
+ensure_debug_category (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done)) {
+    GST_DEBUG_CATEGORY_INIT (kithara_runtime_debug, "kithara", 0,
+        "Kithara runtime (worker, nodes, inlets)");
+    g_once_init_leave (&done, 1);
+  }
+}
+
+static gint
+compare_nodes (gconstpointer a, gconstpointer b)
+{
+  const KitharaNode *na = *(KitharaNode * const *) a;
+  const KitharaNode *nb = *(KitharaNode * const *) b;
+  gint ca = g_atomic_int_get (&na->service_class);
+  gint cb = g_atomic_int_get (&nb->service_class);
+
+  if (ca != cb)
+    return ca - cb;
+  return na->serial < nb->serial ? -1 : (na->serial > nb->serial);
+}
+
+/* Called with the lock held; returns with it held.  Returns how many
+ * ticks ran. */
+static guint
+run_pass (KitharaWorker * worker)
+{
+  guint i, ticked = 0;
+  guint generation = worker->generation;
+  guint64 pass;
+
+  worker->kicked = FALSE;
+  if (g_atomic_int_compare_and_exchange (&worker->resort, 1, 0))
+    g_ptr_array_sort (worker->nodes, compare_nodes);
+  g_atomic_int_set (&worker->wake_mask, 0);
+  pass = worker->passes + 1;
+  kithara_counter_set (&worker->passes, pass);
+
+  for (i = 0; i < worker->nodes->len; i++) {
+    KitharaNode *node = g_ptr_array_index (worker->nodes, i);
+    KitharaTickResult result;
+    guint64 start_busy;
+    gint cls, higher;
+
+    if (!g_atomic_int_compare_and_exchange (&node->wake, 1, 0))
+      continue;
+
+    worker->current = node;
+    g_mutex_unlock (&worker->lock);
+
+    start_busy = node->stats.busy_ns;
+    result = kithara_node_run_tick (node, pass);
+    kithara_counter_add (&worker->busy_ns, node->stats.busy_ns - start_busy);
+    kithara_counter_add (&worker->ticks, 1);
+    if (result == KITHARA_TICK_PROGRESS)
+      g_atomic_int_set (&node->wake, 1);
+
+    g_mutex_lock (&worker->lock);
+    worker->current = NULL;
+    if (worker->remove_waiters)
+      g_cond_broadcast (&worker->tick_done_cond);
+    ticked++;
+
+    if (worker->generation != generation)
+      break;                    /* the node list changed under us */
+    cls = g_atomic_int_get (&node->service_class);
+    higher = (1 << cls) - 1;
+    if (g_atomic_int_get (&worker->wake_mask) & higher)
+      break;                    /* more important work arrived: restart */
+    if (g_atomic_int_get (&worker->resort))
+      break;                    /* a class changed: honour it now */
+  }
+  return ticked;
+}
+
+static gpointer
+worker_loop (gpointer data)
+{
+  KitharaWorker *worker = data;
+  gboolean free_self;
+
+  thread_worker = worker;
+  g_mutex_lock (&worker->lock);
+  worker->thread_id = (gint) syscall (SYS_gettid);
+  g_cond_broadcast (&worker->tick_done_cond);
+
+  while (worker->running) {
+    if (run_pass (worker) > 0 || worker->kicked)
+      continue;
+    kithara_counter_add (&worker->parks, 1);
+    while (!worker->kicked && worker->running)
+      g_cond_wait (&worker->park_cond, &worker->lock);
+    kithara_counter_add (&worker->wakeups, 1);
+  }
+  /* When the last reference was dropped on this very thread, nobody can
+   * join us: we free ourselves. */
+  free_self = (worker->thread == NULL);
+  g_mutex_unlock (&worker->lock);
+
+  if (free_self) {
+    g_mutex_clear (&worker->lock);
+    g_cond_clear (&worker->park_cond);
+    g_cond_clear (&worker->tick_done_cond);
+    g_ptr_array_unref (worker->nodes);
+    g_free (worker->context);
+    g_free (worker);
+  }
+  thread_worker = NULL;
+  return NULL;
+}
+
+/**
+ * kithara_worker_get:
+ * @context: (nullable): the context name, %NULL for "default"
+ *
+ * Returns: (transfer full): the worker of @context, started on first use
+ * and shared by every element that names the same context in this process.
+ */
+KitharaWorker *
+kithara_worker_get (const gchar * context)
+{
+  KitharaWorker *worker;
+
+  ensure_debug_category ();
+  if (context == NULL || *context == '\0')
+    context = KITHARA_DEFAULT_CONTEXT;
+
+  g_mutex_lock (&registry_lock);
+  if (registry == NULL)
+    registry = g_hash_table_new (g_str_hash, g_str_equal);
+
+  worker = g_hash_table_lookup (registry, context);
+  if (worker) {
+    g_atomic_int_inc (&worker->refcount);
+  } else {
+    gchar *thread_name = g_strdup_printf ("kithara-%s", context);
+
+    worker = g_new0 (KitharaWorker, 1);
+    worker->refcount = 1;
+    worker->context = g_strdup (context);
+    worker->running = TRUE;
+    worker->nodes = g_ptr_array_new ();
+    g_mutex_init (&worker->lock);
+    g_cond_init (&worker->park_cond);
+    g_cond_init (&worker->tick_done_cond);
+    g_hash_table_insert (registry, worker->context, worker);
+
+    g_mutex_lock (&worker->lock);
+    worker->thread = g_thread_new (thread_name, worker_loop, worker);
+    while (worker->thread_id == 0)
+      g_cond_wait (&worker->tick_done_cond, &worker->lock);
+    g_mutex_unlock (&worker->lock);
+    g_free (thread_name);
+    GST_INFO ("started worker for context '%s' (thread %d)", context,
+        worker->thread_id);
+  }
+  g_mutex_unlock (&registry_lock);
+  return worker;
+}
+
+KitharaWorker *
+kithara_worker_ref (KitharaWorker * worker)
+{
+  g_atomic_int_inc (&worker->refcount);
+  return worker;
+}
+
+void
+kithara_worker_unref (KitharaWorker * worker)
+{
+  GThread *thread;
+
+  /* Take the registry lock only for what may be the last reference, so
+   * that kithara_worker_get() never hands out a dying worker. */
+  if (g_atomic_int_add (&worker->refcount, -1) > 1)
+    return;
+  g_atomic_int_inc (&worker->refcount);
+
+  g_mutex_lock (&registry_lock);
+  if (!g_atomic_int_dec_and_test (&worker->refcount)) {
+    g_mutex_unlock (&registry_lock);
+    return;
+  }
+  g_hash_table_remove (registry, worker->context);
+  g_mutex_unlock (&registry_lock);
+
+  GST_INFO ("stopping worker for context '%s'", worker->context);
+  g_assert (worker->nodes->len == 0);
+
+  g_mutex_lock (&worker->lock);
+  worker->running = FALSE;
+  thread = worker->thread;
+  if (thread_worker == worker)
+    worker->thread = NULL;      /* the loop frees the worker on exit */
+  g_cond_signal (&worker->park_cond);
+  g_mutex_unlock (&worker->lock);
+
+  if (thread_worker == worker) {
+    g_thread_unref (thread);
+    return;
+  }
+
+  g_thread_join (thread);
+  g_mutex_clear (&worker->lock);
+  g_cond_clear (&worker->park_cond);
+  g_cond_clear (&worker->tick_done_cond);
+  g_ptr_array_unref (worker->nodes);
+  g_free (worker->context);
+  g_free (worker);
+}
+
+const gchar *
+kithara_worker_get_context (KitharaWorker * worker)
+{
+  return worker->context;
+}
+
+void
+kithara_worker_kick (KitharaWorker * worker, KitharaServiceClass cls)
+{
+  g_atomic_int_or (&worker->wake_mask, 1u << cls);
+
+  /* A wake from the worker's own thread happens inside a tick, and a
+   * pass that ticked is always followed by another pass. */
+  if (thread_worker == worker)
+    return;
+
+  g_mutex_lock (&worker->lock);
+  worker->kicked = TRUE;
+  g_cond_signal (&worker->park_cond);
+  g_mutex_unlock (&worker->lock);
+}
+
+void
+kithara_worker_note_resort (KitharaWorker * worker)
+{
+  g_atomic_int_set (&worker->resort, 1);
+  if (thread_worker == worker)
+    return;
+  g_mutex_lock (&worker->lock);
+  worker->kicked = TRUE;
+  g_cond_signal (&worker->park_cond);
+  g_mutex_unlock (&worker->lock);
+}
+
+/**
+ * kithara_worker_add_node:
+ *
+ * Registers @node; it is ticked from the next pass on.
+ */
+void
+kithara_worker_add_node (KitharaWorker * worker, KitharaNode * node)
+{
+  g_mutex_lock (&worker->lock);
+  g_ptr_array_add (worker->nodes, kithara_node_ref (node));
+  kithara_node_set_worker (node, worker);
+  worker->generation++;
+  g_atomic_int_set (&worker->resort, 1);
+  g_atomic_int_set (&node->wake, 1);
+  worker->kicked = TRUE;
+  g_cond_signal (&worker->park_cond);
+  g_mutex_unlock (&worker->lock);
+  GST_DEBUG ("context '%s': added node %s", worker->context, node->name);
+}
+
+/**
+ * kithara_worker_remove_node:
+ *
+ * Unregisters @node.  When called from any thread but the worker's, it
+ * returns only once no tick of @node is running, so the node's owner may
+ * be finalized right after.  From the worker thread itself (a pad probe
+ * or bus sync handler inside a tick) it cannot wait; the running tick
+ * keeps its owner alive until it returns.
+ */
+void
+kithara_worker_remove_node (KitharaWorker * worker, KitharaNode * node)
+{
+  gboolean removed;
+
+  g_mutex_lock (&worker->lock);
+  removed = g_ptr_array_remove (worker->nodes, node);
+  if (removed) {
+    worker->generation++;
+    kithara_node_set_worker (node, NULL);
+  }
+  if (thread_worker != worker) {
+    worker->remove_waiters++;
+    while (worker->current == node)
+      g_cond_wait (&worker->tick_done_cond, &worker->lock);
+    worker->remove_waiters--;
+  }
+  g_mutex_unlock (&worker->lock);
+
+  if (removed) {
+    GST_DEBUG ("context '%s': removed node %s", worker->context, node->name);
+    kithara_node_unref (node);
+  }
+}
+
+gboolean
+kithara_worker_is_current_thread (KitharaWorker * worker)
+{
+  return thread_worker == worker;
+}
+
+/**
+ * kithara_in_worker_thread:
+ *
+ * Returns: whether the calling thread is a kithara worker (of any
+ * context).  Code on a worker must never block.
+ */
+gboolean
+kithara_in_worker_thread (void)
+{
+  return thread_worker != NULL;
+}
+
+guint64
+kithara_worker_get_passes (KitharaWorker * worker)
+{
+  return kithara_counter_get (&worker->passes);
+}
+
+/**
+ * kithara_worker_get_stats:
+ *
+ * Returns: (transfer full): the worker's counters as a
+ * "kithara-worker-stats" structure.
+ */
+GstStructure *
+kithara_worker_get_stats (KitharaWorker * worker)
+{
+  guint n_nodes;
+
+  g_mutex_lock (&worker->lock);
+  n_nodes = worker->nodes->len;
+  g_mutex_unlock (&worker->lock);
+
+  return gst_structure_new ("kithara-worker-stats",
+      "context", G_TYPE_STRING, worker->context,
+      "thread-id", G_TYPE_INT, worker->thread_id,
+      "nodes", G_TYPE_UINT, n_nodes,
+      "passes", G_TYPE_UINT64, kithara_counter_get (&worker->passes),
+      "ticks", G_TYPE_UINT64, kithara_counter_get (&worker->ticks),
+      "busy-ns", G_TYPE_UINT64, kithara_counter_get (&worker->busy_ns),
+      "parks", G_TYPE_UINT64, kithara_counter_get (&worker->parks),
+      "wakeups", G_TYPE_UINT64, kithara_counter_get (&worker->wakeups), NULL);
+}
+
+/**
+ * kithara_worker_count:
+ *
+ * Returns: how many workers (threads) this process runs now.
+ */
+guint
+kithara_worker_count (void)
+{
+  guint n;
+
+  g_mutex_lock (&registry_lock);
+  n = registry ? g_hash_table_size (registry) : 0;
+  g_mutex_unlock (&registry_lock);
+  return n;
+}
