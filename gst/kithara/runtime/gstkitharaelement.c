@@ -38,6 +38,14 @@ enum
   PROP_STATS,
 };
 
+enum
+{
+  SIGNAL_OVERRUN,
+  LAST_SIGNAL
+};
+
+static guint signals[LAST_SIGNAL];
+
 typedef struct
 {
   GstPad *sinkpad;
@@ -349,6 +357,15 @@ gst_kithara_element_sink_link (GstPad * pad, GstObject * parent, GstPad * peer)
 }
 
 static void
+inlet_overrun (gpointer user_data)
+{
+  GstKitharaElement *self = user_data;
+
+  GST_DEBUG_OBJECT (self, "inlet full, upstream thread waits");
+  g_signal_emit (self, signals[SIGNAL_OVERRUN], 0);
+}
+
+static void
 apply_limits (GstKitharaElement * self)
 {
   GstKitharaElementPrivate *priv = PRIV (self);
@@ -592,6 +609,7 @@ gst_kithara_element_init (GstKitharaElement * self)
   kithara_node_set_slow_tick_threshold (priv->node,
       DEFAULT_SLOW_TICK_THRESHOLD);
   priv->inlet = kithara_inlet_new (priv->node);
+  kithara_inlet_set_overrun_func (priv->inlet, inlet_overrun, self);
   apply_limits (self);
 }
 
@@ -665,6 +683,17 @@ gst_kithara_element_class_init (GstKitharaElementClass * klass)
           "Counters of this node, its inlet and its worker "
           "(\"kithara-node-stats\" with a nested \"worker\" structure)",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstKitharaElement::overrun:
+   *
+   * Emitted on the upstream streaming thread when it finds the inlet full
+   * and is about to wait for the node to drain it (as queue's "overrun").
+   * Never emitted on a worker, which does not wait.
+   */
+  signals[SIGNAL_OVERRUN] = g_signal_new ("overrun",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_FIRST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
 
   gst_type_mark_as_plugin_api (GST_TYPE_KITHARA_ELEMENT, 0);
   gst_type_mark_as_plugin_api (KITHARA_TYPE_SERVICE_CLASS, 0);

@@ -33,6 +33,8 @@ struct _KitharaInlet
   guint low_percent;
 
   GstFlowReturn state;          /* OK, FLUSHING, EOS or an error */
+  KitharaInletOverrunFunc overrun_func;
+  gpointer overrun_data;
   KitharaInletLevel level;
 };
 
@@ -52,6 +54,16 @@ kithara_inlet_new (KitharaNode * consumer)
   inlet->low_percent = 50;
   inlet->state = GST_FLOW_FLUSHING;
   return inlet;
+}
+
+void
+kithara_inlet_set_overrun_func (KitharaInlet * inlet,
+    KitharaInletOverrunFunc func, gpointer user_data)
+{
+  g_mutex_lock (&inlet->lock);
+  inlet->overrun_func = func;
+  inlet->overrun_data = user_data;
+  g_mutex_unlock (&inlet->lock);
 }
 
 static void
@@ -164,6 +176,14 @@ kithara_inlet_push (KitharaInlet * inlet, GstMiniObject * item,
   if (is_buffer && may_block && inlet->state == GST_FLOW_OK &&
       is_full_locked (inlet)) {
     inlet->level.blocked++;
+    if (inlet->overrun_func) {
+      KitharaInletOverrunFunc func = inlet->overrun_func;
+      gpointer data = inlet->overrun_data;
+
+      g_mutex_unlock (&inlet->lock);
+      func (data);
+      g_mutex_lock (&inlet->lock);
+    }
     while (inlet->state == GST_FLOW_OK && is_full_locked (inlet))
       g_cond_wait (&inlet->space_cond, &inlet->lock);
   }

@@ -22,7 +22,17 @@ typedef struct
   guint64 full;                 /* pushes answered with KITHARA_FLOW_FULL */
 } KitharaInletLevel;
 
+/**
+ * KitharaInletOverrunFunc:
+ *
+ * Called on a foreign streaming thread that found the inlet full and is
+ * about to wait for space (like queue's "overrun").  No lock is held.
+ */
+typedef void (*KitharaInletOverrunFunc) (gpointer user_data);
+
 KitharaInlet *kithara_inlet_new (KitharaNode * consumer);
+void kithara_inlet_set_overrun_func (KitharaInlet * inlet,
+    KitharaInletOverrunFunc func, gpointer user_data);
 void kithara_inlet_free (KitharaInlet * inlet);
 
 void kithara_inlet_set_limits (KitharaInlet * inlet, guint max_buffers,

@@ -31,13 +31,15 @@ struct _KitharaWorker
 
   GMutex lock;
   GCond park_cond;              /* the worker parks here */
-  GCond tick_done_cond;         /* removers wait here for a running tick */
+  GCond tick_done_cond;         /* removers wait here for a running tick,
+                                 * others for the worker to park */
   gboolean running;
   gboolean kicked;              /* something may have become runnable */
   GPtrArray *nodes;             /* owned refs, sorted by class when resorted */
   guint generation;             /* bumped when nodes are added or removed */
   KitharaNode *current;         /* node being ticked, or NULL */
   guint remove_waiters;
+  gboolean parked;              /* sleeping with nothing to do */
 
   gint resort;                  /* atomic: a class changed */
   gint wake_mask;               /* atomic: classes woken since pass start */
@@ -147,8 +149,11 @@ worker_loop (gpointer data)
     if (run_pass (worker) > 0 || worker->kicked)
       continue;
     kithara_counter_add (&worker->parks, 1);
+    worker->parked = TRUE;
+    g_cond_broadcast (&worker->tick_done_cond);
     while (!worker->kicked && worker->running)
       g_cond_wait (&worker->park_cond, &worker->lock);
+    worker->parked = FALSE;
     kithara_counter_add (&worker->wakeups, 1);
   }
   /* When the last reference was dropped on this very thread, nobody can
@@ -274,6 +279,14 @@ kithara_worker_get_context (KitharaWorker * worker)
   return worker->context;
 }
 
+static inline void
+kick_locked (KitharaWorker * worker)
+{
+  worker->kicked = TRUE;
+  worker->parked = FALSE;
+  g_cond_signal (&worker->park_cond);
+}
+
 void
 kithara_worker_kick (KitharaWorker * worker, KitharaServiceClass cls)
 {
@@ -285,8 +298,7 @@ kithara_worker_kick (KitharaWorker * worker, KitharaServiceClass cls)
     return;
 
   g_mutex_lock (&worker->lock);
-  worker->kicked = TRUE;
-  g_cond_signal (&worker->park_cond);
+  kick_locked (worker);
   g_mutex_unlock (&worker->lock);
 }
 
@@ -297,8 +309,7 @@ kithara_worker_note_resort (KitharaWorker * worker)
   if (thread_worker == worker)
     return;
   g_mutex_lock (&worker->lock);
-  worker->kicked = TRUE;
-  g_cond_signal (&worker->park_cond);
+  kick_locked (worker);
   g_mutex_unlock (&worker->lock);
 }
 
@@ -316,8 +327,7 @@ kithara_worker_add_node (KitharaWorker * worker, KitharaNode * node)
   worker->generation++;
   g_atomic_int_set (&worker->resort, 1);
   g_atomic_int_set (&node->wake, 1);
-  worker->kicked = TRUE;
-  g_cond_signal (&worker->park_cond);
+  kick_locked (worker);
   g_mutex_unlock (&worker->lock);
   GST_DEBUG ("context '%s': added node %s", worker->context, node->name);
 }
@@ -372,6 +382,24 @@ gboolean
 kithara_in_worker_thread (void)
 {
   return thread_worker != NULL;
+}
+
+/**
+ * kithara_worker_wait_parked:
+ *
+ * Blocks until the worker has nothing to do and sleeps: every node is
+ * waiting, backpressured or done.  For tests and for callers that must
+ * know the worker has settled; never call it from a worker.
+ */
+void
+kithara_worker_wait_parked (KitharaWorker * worker)
+{
+  g_return_if_fail (thread_worker == NULL);
+
+  g_mutex_lock (&worker->lock);
+  while (!worker->parked)
+    g_cond_wait (&worker->tick_done_cond, &worker->lock);
+  g_mutex_unlock (&worker->lock);
 }
 
 guint64

@@ -20,6 +20,7 @@ void kithara_worker_remove_node (KitharaWorker * worker, KitharaNode * node);
 gboolean kithara_worker_is_current_thread (KitharaWorker * worker);
 gboolean kithara_in_worker_thread (void);
 
+void kithara_worker_wait_parked (KitharaWorker * worker);
 guint64 kithara_worker_get_passes (KitharaWorker * worker);
 GstStructure *kithara_worker_get_stats (KitharaWorker * worker);
 guint kithara_worker_count (void);
