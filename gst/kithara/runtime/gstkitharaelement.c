@@ -172,6 +172,8 @@ handle_serialized_event (GstKitharaElement * self, GstEvent * event)
       gst_event_copy_segment (event, &priv->segment);
       break;
     case GST_EVENT_EOS:
+      if (klass->drain)
+        klass->drain (self);
       gst_pad_push_event (priv->srcpad, event);
       return close_with (self, GST_FLOW_EOS);
     default:
@@ -316,6 +318,50 @@ gst_kithara_element_sink_event (GstPad * pad, GstObject * parent,
   return ret == GST_FLOW_OK || ret == KITHARA_FLOW_FULL;
 }
 
+/* Caps query for elements that transform caps: ask the peer of the
+ * other pad, transform its answer back and keep what our template can do. */
+static gboolean
+query_transformed_caps (GstKitharaElement * self, GstPad * pad,
+    GstQuery * query)
+{
+  GstKitharaElementClass *klass = GST_KITHARA_ELEMENT_GET_CLASS (self);
+  GstKitharaElementPrivate *priv = PRIV (self);
+  GstPad *other = pad == priv->sinkpad ? priv->srcpad : priv->sinkpad;
+  GstCaps *filter, *peer_filter = NULL, *peer_caps, *caps, *templ;
+
+  gst_query_parse_caps (query, &filter);
+  if (filter)
+    peer_filter = klass->transform_caps (self, GST_PAD_DIRECTION (pad),
+        filter);
+  peer_caps = gst_pad_peer_query_caps (other, peer_filter);
+  caps = klass->transform_caps (self, GST_PAD_DIRECTION (other), peer_caps);
+  templ = gst_pad_get_pad_template_caps (pad);
+  gst_caps_replace (&caps, gst_caps_intersect (caps, templ));
+  if (filter)
+    gst_caps_replace (&caps, gst_caps_intersect_full (filter, caps,
+            GST_CAPS_INTERSECT_FIRST));
+  gst_query_set_caps_result (query, caps);
+
+  gst_caps_unref (caps);
+  gst_caps_unref (templ);
+  gst_caps_unref (peer_caps);
+  if (peer_filter)
+    gst_caps_unref (peer_filter);
+  return TRUE;
+}
+
+static gboolean
+gst_kithara_element_sink_query (GstPad * pad, GstObject * parent,
+    GstQuery * query)
+{
+  GstKitharaElement *self = GST_KITHARA_ELEMENT (parent);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CAPS &&
+      GST_KITHARA_ELEMENT_GET_CLASS (self)->transform_caps)
+    return query_transformed_caps (self, pad, query);
+  return gst_pad_query_default (pad, parent, query);
+}
+
 static gboolean
 gst_kithara_element_src_query (GstPad * pad, GstObject * parent,
     GstQuery * query)
@@ -325,11 +371,16 @@ gst_kithara_element_src_query (GstPad * pad, GstObject * parent,
 
   if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
     gboolean live;
-    GstClockTime min, max, queued;
+    GstClockTime min, max, queued, own = 0;
 
     if (!gst_pad_peer_query (priv->sinkpad, query))
       return FALSE;
     gst_query_parse_latency (query, &live, &min, &max);
+    if (GST_KITHARA_ELEMENT_GET_CLASS (self)->get_latency)
+      own = GST_KITHARA_ELEMENT_GET_CLASS (self)->get_latency (self);
+    min += own;
+    if (GST_CLOCK_TIME_IS_VALID (max))
+      max += own;
     /* Like a queue: the inlet adds nothing to the minimum and its
      * capacity to the maximum latency. */
     GST_OBJECT_LOCK (self);
@@ -340,6 +391,9 @@ gst_kithara_element_src_query (GstPad * pad, GstObject * parent,
     gst_query_set_latency (query, live, min, max);
     return TRUE;
   }
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CAPS &&
+      GST_KITHARA_ELEMENT_GET_CLASS (self)->transform_caps)
+    return query_transformed_caps (self, pad, query);
   return gst_pad_query_default (pad, parent, query);
 }
 
@@ -568,6 +622,8 @@ gst_kithara_element_constructed (GObject * object)
   GstKitharaElement *self = GST_KITHARA_ELEMENT (object);
   GstKitharaElementPrivate *priv = PRIV (self);
   GstElementClass *eclass = GST_ELEMENT_GET_CLASS (self);
+  gboolean proxy_caps = GST_KITHARA_ELEMENT_GET_CLASS (self)->transform_caps
+      == NULL;
   GstPadTemplate *templ;
 
   G_OBJECT_CLASS (gst_kithara_element_parent_class)->constructed (object);
@@ -580,15 +636,19 @@ gst_kithara_element_constructed (GObject * object)
   gst_pad_set_chain_function (priv->sinkpad, gst_kithara_element_chain);
   gst_pad_set_event_function (priv->sinkpad, gst_kithara_element_sink_event);
   gst_pad_set_link_function (priv->sinkpad, gst_kithara_element_sink_link);
-  GST_PAD_SET_PROXY_CAPS (priv->sinkpad);
-  GST_PAD_SET_PROXY_ALLOCATION (priv->sinkpad);
+  gst_pad_set_query_function (priv->sinkpad, gst_kithara_element_sink_query);
+  if (proxy_caps) {
+    GST_PAD_SET_PROXY_CAPS (priv->sinkpad);
+    GST_PAD_SET_PROXY_ALLOCATION (priv->sinkpad);
+  }
   gst_element_add_pad (GST_ELEMENT (self), priv->sinkpad);
 
   templ = gst_element_class_get_pad_template (eclass, "src");
   g_return_if_fail (templ != NULL);
   priv->srcpad = gst_pad_new_from_template (templ, "src");
   gst_pad_set_query_function (priv->srcpad, gst_kithara_element_src_query);
-  GST_PAD_SET_PROXY_CAPS (priv->srcpad);
+  if (proxy_caps)
+    GST_PAD_SET_PROXY_CAPS (priv->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), priv->srcpad);
 }
 

@@ -29,6 +29,13 @@ G_DECLARE_DERIVABLE_TYPE (GstKitharaElement, gst_kithara_element, GST,
  *   when the element stops, never concurrently with a tick.
  * @tick: replaces the default tick (pop one item from the inlet and
  *   handle it) for nodes that produce on their own.
+ * @drain: push out what is held back (e.g. a filter tail) before EOS or
+ *   before new caps take effect; on the worker.
+ * @transform_caps: for elements whose output caps differ from their
+ *   input caps: the caps on the other side of the element for @caps seen
+ *   on the pad of @direction.  Without it the element proxies caps.
+ * @get_latency: the element's own processing delay, added to the
+ *   minimum and maximum of latency queries.
  *
  * Subclasses provide "sink" and "src" pad templates.
  */
@@ -42,6 +49,10 @@ struct _GstKitharaElementClass
   gboolean (*handle_event) (GstKitharaElement * self, GstEvent * event);
   void (*flush) (GstKitharaElement * self);
   KitharaTickResult (*tick) (GstKitharaElement * self);
+  GstFlowReturn (*drain) (GstKitharaElement * self);
+  GstCaps *(*transform_caps) (GstKitharaElement * self,
+      GstPadDirection direction, GstCaps * caps);
+  GstClockTime (*get_latency) (GstKitharaElement * self);
 
   gpointer _gst_reserved[GST_PADDING];
 };
