@@ -63,6 +63,7 @@ typedef struct
   /* Stream state, touched by the tick (or under the tick lock). */
   GstSegment segment;
   gboolean negotiated;
+  GstCaps *caps;                /* the input caps last processed */
   gint upstream_is_kithara;     /* atomic */
 } GstKitharaElementPrivate;
 
@@ -90,11 +91,33 @@ kithara_service_class_get_type (void)
   return type;
 }
 
-static KitharaTickResult
-close_with (GstKitharaElement * self, GstFlowReturn reason)
+/**
+ * gst_kithara_element_close:
+ * @reason: %GST_FLOW_EOS or the error flow upstream will see from now on
+ *
+ * Stops taking data (until a flush); for a subclass's own tick.
+ *
+ * Returns: %KITHARA_TICK_DONE
+ */
+KitharaTickResult
+gst_kithara_element_close (GstKitharaElement * self, GstFlowReturn reason)
 {
   kithara_inlet_set_closed (PRIV (self)->inlet, reason);
   return KITHARA_TICK_DONE;
+}
+
+#define close_with gst_kithara_element_close
+
+/**
+ * gst_kithara_element_pop:
+ *
+ * Returns: (transfer full) (nullable): the next buffer or serialized event
+ * of the inlet, for a subclass's own tick.
+ */
+GstMiniObject *
+gst_kithara_element_pop (GstKitharaElement * self)
+{
+  return kithara_inlet_pop (PRIV (self)->inlet);
 }
 
 /**
@@ -139,6 +162,7 @@ push_caps (GstKitharaElement * self, GstCaps * caps)
     return FALSE;
   }
   PRIV (self)->negotiated = TRUE;
+  gst_caps_replace (&PRIV (self)->caps, caps);
 
   out = klass->output_caps ? klass->output_caps (self, caps) :
       gst_caps_ref (caps);
@@ -296,9 +320,18 @@ gst_kithara_element_sink_event (GstPad * pad, GstObject * parent,
     case GST_EVENT_FLUSH_START:
       kithara_inlet_set_flushing (priv->inlet, TRUE);
       return gst_pad_push_event (priv->srcpad, event);
-    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_FLUSH_STOP:{
+      GstCaps *caps = gst_pad_get_current_caps (pad);
+
       kithara_node_lock_tick (priv->node);
       kithara_inlet_set_flushing (priv->inlet, FALSE);
+      /* Caps that were still queued when the flush dropped them are
+       * sticky on the pad and will not be sent again: requeue them. */
+      if (caps && (priv->caps == NULL || !gst_caps_is_equal (caps,
+                  priv->caps)))
+        kithara_inlet_push (priv->inlet,
+            GST_MINI_OBJECT_CAST (gst_event_new_caps (caps)), FALSE);
+      gst_clear_caps (&caps);
       gst_segment_init (&priv->segment, GST_FORMAT_UNDEFINED);
       if (klass->flush)
         klass->flush (self);
@@ -306,6 +339,7 @@ gst_kithara_element_sink_event (GstPad * pad, GstObject * parent,
       kithara_node_unlock_tick (priv->node);
       kithara_node_wake (priv->node);
       return res;
+    }
     default:
       break;
   }
@@ -367,7 +401,11 @@ gst_kithara_element_src_query (GstPad * pad, GstObject * parent,
     GstQuery * query)
 {
   GstKitharaElement *self = GST_KITHARA_ELEMENT (parent);
+  GstKitharaElementClass *klass = GST_KITHARA_ELEMENT_GET_CLASS (self);
   GstKitharaElementPrivate *priv = PRIV (self);
+
+  if (klass->src_query && klass->src_query (self, query))
+    return TRUE;
 
   if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
     gboolean live;
@@ -395,6 +433,17 @@ gst_kithara_element_src_query (GstPad * pad, GstObject * parent,
       GST_KITHARA_ELEMENT_GET_CLASS (self)->transform_caps)
     return query_transformed_caps (self, pad, query);
   return gst_pad_query_default (pad, parent, query);
+}
+
+static gboolean
+gst_kithara_element_src_event (GstPad * pad, GstObject * parent,
+    GstEvent * event)
+{
+  GstKitharaElementClass *klass = GST_KITHARA_ELEMENT_GET_CLASS (parent);
+
+  if (klass->src_event)
+    return klass->src_event (GST_KITHARA_ELEMENT (parent), event);
+  return gst_pad_event_default (pad, parent, event);
 }
 
 static GstPadLinkReturn
@@ -475,6 +524,7 @@ gst_kithara_element_change_state (GstElement * element,
       if (klass->flush)
         klass->flush (self);
       priv->negotiated = FALSE;
+      gst_clear_caps (&priv->caps);
       kithara_node_unlock_tick (priv->node);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
@@ -647,6 +697,7 @@ gst_kithara_element_constructed (GObject * object)
   g_return_if_fail (templ != NULL);
   priv->srcpad = gst_pad_new_from_template (templ, "src");
   gst_pad_set_query_function (priv->srcpad, gst_kithara_element_src_query);
+  gst_pad_set_event_function (priv->srcpad, gst_kithara_element_src_event);
   if (proxy_caps)
     GST_PAD_SET_PROXY_CAPS (priv->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), priv->srcpad);
@@ -681,6 +732,7 @@ gst_kithara_element_finalize (GObject * object)
 
   kithara_inlet_free (priv->inlet);
   kithara_node_unref (priv->node);
+  gst_clear_caps (&priv->caps);
   g_free (priv->context);
   G_OBJECT_CLASS (gst_kithara_element_parent_class)->finalize (object);
 }

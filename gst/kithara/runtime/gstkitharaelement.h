@@ -36,6 +36,10 @@ G_DECLARE_DERIVABLE_TYPE (GstKitharaElement, gst_kithara_element, GST,
  *   on the pad of @direction.  Without it the element proxies caps.
  * @get_latency: the element's own processing delay, added to the
  *   minimum and maximum of latency queries.
+ * @src_event: an upstream event on the src pad (any thread); the default
+ *   forwards it upstream.
+ * @src_query: a query on the src pad (any thread); return %TRUE if
+ *   answered, %FALSE to let the base class answer it.
  *
  * Subclasses provide "sink" and "src" pad templates.
  */
@@ -53,6 +57,8 @@ struct _GstKitharaElementClass
   GstCaps *(*transform_caps) (GstKitharaElement * self,
       GstPadDirection direction, GstCaps * caps);
   GstClockTime (*get_latency) (GstKitharaElement * self);
+  gboolean (*src_event) (GstKitharaElement * self, GstEvent * event);
+  gboolean (*src_query) (GstKitharaElement * self, GstQuery * query);
 
   gpointer _gst_reserved[GST_PADDING];
 };
@@ -67,6 +73,9 @@ GstFlowReturn gst_kithara_element_push (GstKitharaElement * self,
 gboolean gst_kithara_element_push_event (GstKitharaElement * self,
     GstEvent * event);
 gboolean gst_kithara_element_downstream_full (GstKitharaElement * self);
+GstMiniObject *gst_kithara_element_pop (GstKitharaElement * self);
+KitharaTickResult gst_kithara_element_close (GstKitharaElement * self,
+    GstFlowReturn reason);
 KitharaTickResult gst_kithara_element_tick_result (GstKitharaElement * self,
     GstFlowReturn ret);
 

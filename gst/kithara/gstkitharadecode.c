@@ -1,0 +1,882 @@
+/* Kithara: kitharadecode, decoding as a node on the shared worker.
+ *
+ * SECTION:element-kitharadecode
+ * @title: kitharadecode
+ *
+ * Decodes any audio stream GStreamer can parse to raw audio, on the
+ * kithara worker.  When upstream allows pull mode (filesrc, giosrc) the
+ * node pulls a bounded chunk per tick itself, so no upstream streaming
+ * thread exists at all; otherwise it takes pushed bytes through its inlet.
+ *
+ * Inside, a parsebin, the decoder ranked best for the stream it exposes
+ * (none for raw PCM) and an audioconvert run in push mode, synchronously
+ * in the tick: no multiqueue, no internal threads.  The first audio stream
+ * is decoded (or the one chosen with #GstKitharaDecode:audio-stream); other
+ * streams are dropped.  Each tick either pushes one decoded buffer
+ * downstream or feeds one chunk of input, so a tick stays small.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=track.flac ! kitharadecode ! kitharaeq ! \
+ *     wavenc ! filesink location=out.wav
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/pbutils/pbutils.h>
+#include "gstkitharadecode.h"
+#include "gstkitharaelements.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_kithara_decode_debug);
+#define GST_CAT_DEFAULT gst_kithara_decode_debug
+
+#define DEFAULT_BLOCKSIZE 16384
+#define DEFAULT_AUDIO_STREAM 0
+
+enum
+{
+  PROP_0,
+  PROP_BLOCKSIZE,
+  PROP_AUDIO_STREAM,
+};
+
+struct _GstKitharaDecode
+{
+  GstKitharaElement parent;
+
+  /* The private chain: feed_pad ! parsebin ! [decoder] ! audioconvert !
+   * capture_pad.  The bin has no parent; its bus relays errors to us. */
+  GstElement *bin;
+  GstElement *parsebin;
+  GstElement *convert;
+  GstElement *decoder;
+  GstPad *feed_pad;
+  GstPad *capture_pad;
+  GstPad *linked_pad;           /* the parsebin pad being decoded */
+
+  /* Stream state: touched by the tick, or under the tick lock. */
+  gboolean pull_mode;
+  guint64 offset;               /* next byte to pull */
+  gboolean started;             /* stream-start and segment fed */
+  gboolean input_done;          /* EOS fed into the chain */
+  gboolean failed;              /* an error was posted */
+  gboolean internal_flush;      /* don't forward flushes downstream */
+  GThread *chain_thread;        /* the thread driving the chain now */
+  guint audio_pads_seen;
+  GQueue out;                   /* decoded buffers and events, in order */
+
+  /* Properties, under the object lock. */
+  guint blocksize;
+  gint audio_stream;
+};
+
+G_DEFINE_TYPE (GstKitharaDecode, gst_kithara_decode, GST_TYPE_KITHARA_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE (kitharadecode, "kitharadecode", GST_RANK_NONE,
+    GST_TYPE_KITHARA_DECODE);
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("audio/x-raw"));
+
+static void
+clear_out_queue (GstKitharaDecode * self)
+{
+  GstMiniObject *item;
+
+  while ((item = g_queue_pop_head (&self->out)))
+    gst_mini_object_unref (item);
+}
+
+/* ------------------------------------------------------------------ */
+/* The capture pad: what the chain decodes lands here, on the thread that
+ * fed it (the worker, or a seeking thread holding the tick lock). */
+
+static GstFlowReturn
+capture_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstKitharaDecode *self = gst_pad_get_element_private (pad);
+
+  g_queue_push_tail (&self->out, buf);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+capture_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstKitharaDecode *self = gst_pad_get_element_private (pad);
+  GstKitharaElement *base = GST_KITHARA_ELEMENT (self);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      clear_out_queue (self);
+      if (self->internal_flush) {
+        gst_event_unref (event);
+        return TRUE;
+      }
+      return gst_kithara_element_push_event (base, event);
+    case GST_EVENT_FLUSH_STOP:{
+      GstEvent *caps = gst_pad_get_sticky_event (pad, GST_EVENT_CAPS, 0);
+
+      /* Caps dropped with the queue are sticky here and not sent again. */
+      clear_out_queue (self);
+      if (caps)
+        g_queue_push_tail (&self->out, caps);
+      if (self->internal_flush) {
+        gst_event_unref (event);
+        return TRUE;
+      }
+      return gst_kithara_element_push_event (base, event);
+    }
+    default:
+      if (GST_EVENT_IS_SERIALIZED (event)) {
+        g_queue_push_tail (&self->out, event);
+        return TRUE;
+      }
+      return gst_kithara_element_push_event (base, event);
+  }
+}
+
+static gboolean
+capture_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstKitharaDecode *self = gst_pad_get_element_private (pad);
+
+  /* The decoder negotiates with what is really downstream. */
+  return gst_pad_peer_query (gst_kithara_element_get_src_pad
+      (GST_KITHARA_ELEMENT (self)), query);
+}
+
+/* ------------------------------------------------------------------ */
+/* The feed pad: upstream events and queries of the chain. */
+
+static void
+feed_segment (GstKitharaDecode * self, guint64 start, guint32 seqnum)
+{
+  GstSegment segment;
+  GstEvent *event;
+
+  gst_segment_init (&segment, GST_FORMAT_BYTES);
+  segment.start = segment.position = segment.time = start;
+  event = gst_event_new_segment (&segment);
+  if (seqnum != GST_SEQNUM_INVALID)
+    gst_event_set_seqnum (event, seqnum);
+  gst_pad_push_event (self->feed_pad, event);
+}
+
+/* Events answering a seek carry its seqnum: demuxers match them. */
+static void
+feed_flush (GstKitharaDecode * self, guint32 seqnum)
+{
+  GstEvent *start = gst_event_new_flush_start ();
+  GstEvent *stop = gst_event_new_flush_stop (TRUE);
+
+  gst_event_set_seqnum (start, seqnum);
+  gst_event_set_seqnum (stop, seqnum);
+  gst_pad_push_event (self->feed_pad, start);
+  gst_pad_push_event (self->feed_pad, stop);
+}
+
+/* A demuxer or parser in push mode turns a time seek into a byte seek
+ * upstream: in pull mode that is us. */
+static gboolean
+handle_byte_seek (GstKitharaDecode * self, GstEvent * event)
+{
+  GstFormat format;
+  GstSeekFlags flags;
+  GstSeekType start_type, stop_type;
+  gint64 start, stop;
+  gdouble rate;
+
+  gst_event_parse_seek (event, &rate, &format, &flags, &start_type, &start,
+      &stop_type, &stop);
+  if (format != GST_FORMAT_BYTES || rate <= 0.0 || start < 0)
+    return FALSE;
+
+  GST_DEBUG_OBJECT (self, "byte seek to %" G_GINT64_FORMAT, start);
+  if (flags & GST_SEEK_FLAG_FLUSH)
+    feed_flush (self, gst_event_get_seqnum (event));
+  self->offset = start;
+  self->input_done = FALSE;
+  feed_segment (self, start, gst_event_get_seqnum (event));
+  return TRUE;
+}
+
+static gboolean
+feed_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstKitharaDecode *self = gst_pad_get_element_private (pad);
+  gboolean res;
+
+  if (self->pull_mode) {
+    if (GST_EVENT_TYPE (event) != GST_EVENT_SEEK) {
+      gst_event_unref (event);
+      return FALSE;
+    }
+    /* Some demuxers (oggdemux) seek from a thread of their own: the seek
+     * is then carried out like a tick, holding the tick lock, so it never
+     * races the worker feeding the chain. */
+    if (g_thread_self () != self->chain_thread) {
+      KitharaNode *node = gst_kithara_element_get_node (GST_KITHARA_ELEMENT
+          (self));
+
+      kithara_node_lock_tick (node);
+      self->chain_thread = g_thread_self ();
+      res = handle_byte_seek (self, event);
+      self->chain_thread = NULL;
+      kithara_node_unlock_tick (node);
+      kithara_node_wake (node);
+    } else {
+      res = handle_byte_seek (self, event);
+    }
+    gst_event_unref (event);
+    return res;
+  }
+  return gst_pad_push_event (gst_kithara_element_get_sink_pad
+      (GST_KITHARA_ELEMENT (self)), event);
+}
+
+static gboolean
+feed_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstKitharaDecode *self = gst_pad_get_element_private (pad);
+  GstPad *sinkpad = gst_kithara_element_get_sink_pad (GST_KITHARA_ELEMENT
+      (self));
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_SCHEDULING:
+      /* We feed the chain in push mode, seekable when we pull. */
+      gst_query_set_scheduling (query, self->pull_mode ?
+          GST_SCHEDULING_FLAG_SEEKABLE : 0, 1, -1, 0);
+      gst_query_add_scheduling_mode (query, GST_PAD_MODE_PUSH);
+      return TRUE;
+    case GST_QUERY_SEEKING:{
+      GstFormat format;
+
+      gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
+      if (self->pull_mode && format == GST_FORMAT_BYTES) {
+        gint64 size = -1;
+
+        gst_pad_peer_query_duration (sinkpad, GST_FORMAT_BYTES, &size);
+        gst_query_set_seeking (query, format, TRUE, 0, size);
+        return TRUE;
+      }
+      return gst_pad_peer_query (sinkpad, query);
+    }
+    default:
+      return gst_pad_peer_query (sinkpad, query);
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Autoplugging, on parsebin's pad-added (synchronously in a tick). */
+
+static GstElement *
+make_decoder_for (GstKitharaDecode * self, GstCaps * caps)
+{
+  GList *all, *usable, *l;
+  GstElement *decoder = NULL;
+
+  all = gst_element_factory_list_get_elements (GST_ELEMENT_FACTORY_TYPE_DECODER
+      | GST_ELEMENT_FACTORY_TYPE_MEDIA_AUDIO, GST_RANK_MARGINAL);
+  usable = gst_element_factory_list_filter (all, caps, GST_PAD_SINK, FALSE);
+  usable = g_list_sort (usable, gst_plugin_feature_rank_compare_func);
+  for (l = usable; l && decoder == NULL; l = l->next) {
+    decoder = gst_element_factory_create (l->data, NULL);
+    if (decoder && !gst_bin_add (GST_BIN (self->bin), decoder)) {
+      gst_object_unref (decoder);
+      decoder = NULL;
+    }
+  }
+  gst_plugin_feature_list_free (usable);
+  gst_plugin_feature_list_free (all);
+  return decoder;
+}
+
+static void
+drop_stream (GstKitharaDecode * self, GstPad * pad)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstPad *sinkpad;
+
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add (GST_BIN (self->bin), sink);
+  gst_element_sync_state_with_parent (sink);
+  sinkpad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_link (pad, sinkpad);
+  gst_object_unref (sinkpad);
+}
+
+static void
+remove_decoder (GstKitharaDecode * self)
+{
+  if (self->decoder == NULL)
+    return;
+  gst_element_set_locked_state (self->decoder, TRUE);
+  gst_element_set_state (self->decoder, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (self->bin), self->decoder);
+  self->decoder = NULL;
+}
+
+static void
+parsebin_pad_added (GstElement * parsebin, GstPad * pad, gpointer user_data)
+{
+  GstKitharaDecode *self = user_data;
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstStructure *s;
+  GstPad *target = NULL;
+  gint wanted;
+
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  s = gst_caps_get_structure (caps, 0);
+  GST_DEBUG_OBJECT (self, "parsebin exposed %" GST_PTR_FORMAT, caps);
+
+  GST_OBJECT_LOCK (self);
+  wanted = self->audio_stream;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!g_str_has_prefix (gst_structure_get_name (s), "audio/") ||
+      (self->linked_pad && gst_pad_is_linked (self->linked_pad)) ||
+      (gint) self->audio_pads_seen++ < wanted) {
+    drop_stream (self, pad);
+    gst_caps_unref (caps);
+    return;
+  }
+
+  remove_decoder (self);
+  if (gst_structure_has_name (s, "audio/x-raw")) {
+    target = gst_element_get_static_pad (self->convert, "sink");
+  } else {
+    self->decoder = make_decoder_for (self, caps);
+    if (self->decoder == NULL) {
+      gchar *desc = gst_pb_utils_get_codec_description (caps);
+
+      gst_element_post_message (GST_ELEMENT (self),
+          gst_missing_decoder_message_new (GST_ELEMENT (self), caps));
+      GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+          ("No decoder available for %s.", desc ? desc : "this stream"),
+          ("no decoder for %" GST_PTR_FORMAT, caps));
+      self->failed = TRUE;
+      g_free (desc);
+      gst_caps_unref (caps);
+      return;
+    }
+    gst_element_sync_state_with_parent (self->decoder);
+    if (!gst_element_link (self->decoder, self->convert))
+      GST_WARNING_OBJECT (self, "could not link decoder to audioconvert");
+    target = gst_element_get_static_pad (self->decoder, "sink");
+  }
+
+  if (gst_pad_link (pad, target) != GST_PAD_LINK_OK) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("could not link %" GST_PTR_FORMAT, caps));
+    self->failed = TRUE;
+  } else {
+    gst_object_replace ((GstObject **) & self->linked_pad, GST_OBJECT (pad));
+  }
+  gst_object_unref (target);
+  gst_caps_unref (caps);
+}
+
+/* Relays what the private chain reports as this element's own messages. */
+static GstBusSyncReply
+chain_bus_handler (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  GstKitharaDecode *self = user_data;
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:
+      gst_message_parse_error (msg, &err, &debug);
+      self->failed = TRUE;
+      gst_element_post_message (GST_ELEMENT (self),
+          gst_message_new_error (GST_OBJECT (self), err, debug));
+      break;
+    case GST_MESSAGE_WARNING:
+      gst_message_parse_warning (msg, &err, &debug);
+      gst_element_post_message (GST_ELEMENT (self),
+          gst_message_new_warning (GST_OBJECT (self), err, debug));
+      break;
+    case GST_MESSAGE_ELEMENT:
+    case GST_MESSAGE_TAG:
+      gst_element_post_message (GST_ELEMENT (self), gst_message_ref (msg));
+      break;
+    default:
+      break;
+  }
+  g_clear_error (&err);
+  g_free (debug);
+  return GST_BUS_DROP;
+}
+
+static gboolean
+build_chain (GstKitharaDecode * self)
+{
+  GstBus *bus;
+  GstPad *pad;
+
+  self->bin = gst_bin_new ("kitharadecode-chain");
+  gst_object_ref_sink (self->bin);
+  self->parsebin = gst_element_factory_make ("parsebin", NULL);
+  self->convert = gst_element_factory_make ("audioconvert", NULL);
+  if (self->parsebin == NULL || self->convert == NULL) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, (NULL),
+        ("parsebin and audioconvert (gst-plugins-base) are required"));
+    if (self->parsebin)
+      gst_object_unref (gst_object_ref_sink (self->parsebin));
+    if (self->convert)
+      gst_object_unref (gst_object_ref_sink (self->convert));
+    gst_clear_object (&self->bin);
+    return FALSE;
+  }
+  gst_bin_add_many (GST_BIN (self->bin), self->parsebin, self->convert, NULL);
+  g_signal_connect (self->parsebin, "pad-added",
+      G_CALLBACK (parsebin_pad_added), self);
+
+  bus = gst_bus_new ();
+  gst_bus_set_sync_handler (bus, chain_bus_handler, self, NULL);
+  gst_element_set_bus (self->bin, bus);
+  gst_object_unref (bus);
+
+  self->feed_pad = gst_pad_new ("feed", GST_PAD_SRC);
+  gst_pad_set_element_private (self->feed_pad, self);
+  gst_pad_set_event_function (self->feed_pad, feed_event);
+  gst_pad_set_query_function (self->feed_pad, feed_query);
+  pad = gst_element_get_static_pad (self->parsebin, "sink");
+  gst_pad_link (self->feed_pad, pad);
+  gst_object_unref (pad);
+
+  self->capture_pad = gst_pad_new ("capture", GST_PAD_SINK);
+  gst_pad_set_element_private (self->capture_pad, self);
+  gst_pad_set_chain_function (self->capture_pad, capture_chain);
+  gst_pad_set_event_function (self->capture_pad, capture_event);
+  gst_pad_set_query_function (self->capture_pad, capture_query);
+  pad = gst_element_get_static_pad (self->convert, "src");
+  gst_pad_link (pad, self->capture_pad);
+  gst_object_unref (pad);
+  return TRUE;
+}
+
+static void
+destroy_chain (GstKitharaDecode * self)
+{
+  if (self->bin == NULL)
+    return;
+  gst_element_set_state (self->bin, GST_STATE_NULL);
+  gst_clear_object (&self->linked_pad);
+  self->decoder = NULL;
+  gst_clear_object (&self->feed_pad);
+  gst_clear_object (&self->capture_pad);
+  gst_clear_object (&self->bin);
+}
+
+/* Back to a fresh stream: the chain is taken down to READY, which makes
+ * parsebin drop what it autoplugged. */
+static void
+reset_chain (GstKitharaDecode * self)
+{
+  gst_pad_set_active (self->feed_pad, FALSE);
+  gst_pad_set_active (self->capture_pad, FALSE);
+  gst_element_set_state (self->bin, GST_STATE_READY);
+  remove_decoder (self);
+  gst_clear_object (&self->linked_pad);
+  clear_out_queue (self);
+  self->offset = 0;
+  self->started = FALSE;
+  self->input_done = FALSE;
+  self->failed = FALSE;
+  self->audio_pads_seen = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The tick */
+
+static KitharaTickResult
+push_one_out (GstKitharaDecode * self)
+{
+  GstKitharaElement *base = GST_KITHARA_ELEMENT (self);
+  GstMiniObject *item;
+
+  if (gst_kithara_element_downstream_full (base))
+    return KITHARA_TICK_BACKPRESSURED;
+
+  item = g_queue_pop_head (&self->out);
+  if (GST_IS_BUFFER (item))
+    return gst_kithara_element_tick_result (base,
+        gst_kithara_element_push (base, GST_BUFFER (item)));
+
+  if (GST_EVENT_TYPE (item) == GST_EVENT_EOS) {
+    gst_kithara_element_push_event (base, GST_EVENT (item));
+    return gst_kithara_element_close (base, GST_FLOW_EOS);
+  }
+  gst_kithara_element_push_event (base, GST_EVENT (item));
+  return KITHARA_TICK_PROGRESS;
+}
+
+static void
+start_stream (GstKitharaDecode * self)
+{
+  gchar *stream_id = gst_pad_create_stream_id (self->feed_pad,
+      GST_ELEMENT (self), NULL);
+
+  gst_pad_push_event (self->feed_pad, gst_event_new_stream_start (stream_id));
+  g_free (stream_id);
+  feed_segment (self, self->offset, GST_SEQNUM_INVALID);
+  self->started = TRUE;
+}
+
+/* What feeding the chain returned, as a tick outcome. */
+static KitharaTickResult
+fed (GstKitharaDecode * self, GstFlowReturn ret)
+{
+  GstKitharaElement *base = GST_KITHARA_ELEMENT (self);
+
+  switch (ret) {
+    case GST_FLOW_OK:
+      return KITHARA_TICK_PROGRESS;
+    case GST_FLOW_FLUSHING:
+      return KITHARA_TICK_WAITING;
+    case GST_FLOW_EOS:
+      /* The chain wants no more (segment done): let it drain. */
+      if (!self->input_done) {
+        self->input_done = TRUE;
+        gst_pad_push_event (self->feed_pad, gst_event_new_eos ());
+      }
+      return KITHARA_TICK_PROGRESS;
+    case GST_FLOW_NOT_LINKED:
+      if (!self->failed)
+        GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
+            ("No audio stream found in the input."), (NULL));
+      self->failed = TRUE;
+      break;
+    default:
+      if (!self->failed)
+        GST_ELEMENT_FLOW_ERROR (self, ret);
+      self->failed = TRUE;
+      break;
+  }
+  clear_out_queue (self);
+  return gst_kithara_element_close (base, ret);
+}
+
+static KitharaTickResult feed_chain (GstKitharaDecode * self);
+
+static KitharaTickResult
+gst_kithara_decode_tick (GstKitharaElement * base)
+{
+  GstKitharaDecode *self = GST_KITHARA_DECODE (base);
+  KitharaTickResult result;
+
+  self->chain_thread = g_thread_self ();
+  result = feed_chain (self);
+  self->chain_thread = NULL;
+  return result;
+}
+
+static KitharaTickResult
+feed_chain (GstKitharaDecode * self)
+{
+  GstKitharaElement *base = GST_KITHARA_ELEMENT (self);
+  GstFlowReturn ret;
+
+  if (self->failed)
+    return fed (self, GST_FLOW_ERROR);
+  if (!g_queue_is_empty (&self->out))
+    return push_one_out (self);
+  if (self->input_done)
+    return KITHARA_TICK_WAITING;        /* the chain's EOS is on its way */
+
+  if (self->pull_mode) {
+    GstBuffer *buf = NULL;
+    guint blocksize;
+
+    if (!self->started)
+      start_stream (self);
+    GST_OBJECT_LOCK (self);
+    blocksize = self->blocksize;
+    GST_OBJECT_UNLOCK (self);
+
+    ret = gst_pad_pull_range (gst_kithara_element_get_sink_pad (base),
+        self->offset, blocksize, &buf);
+    if (ret == GST_FLOW_EOS) {
+      self->input_done = TRUE;
+      gst_pad_push_event (self->feed_pad, gst_event_new_eos ());
+      return KITHARA_TICK_PROGRESS;
+    }
+    if (ret != GST_FLOW_OK)
+      return fed (self, ret);
+    self->offset += gst_buffer_get_size (buf);
+    return fed (self, gst_pad_push (self->feed_pad, buf));
+  } else {
+    GstMiniObject *item = gst_kithara_element_pop (base);
+
+    if (item == NULL)
+      return KITHARA_TICK_WAITING;
+    if (GST_IS_BUFFER (item))
+      return fed (self, gst_pad_push (self->feed_pad, GST_BUFFER (item)));
+    if (GST_EVENT_TYPE (item) == GST_EVENT_EOS)
+      self->input_done = TRUE;
+    gst_pad_push_event (self->feed_pad, GST_EVENT (item));
+    return KITHARA_TICK_PROGRESS;
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Pads of the element */
+
+static gboolean
+gst_kithara_decode_sink_activate (GstPad * pad, GstObject * parent)
+{
+  GstKitharaDecode *self = GST_KITHARA_DECODE (parent);
+  GstQuery *query = gst_query_new_scheduling ();
+  gboolean pull = FALSE;
+
+  if (gst_pad_peer_query (pad, query))
+    pull = gst_query_has_scheduling_mode_with_flags (query, GST_PAD_MODE_PULL,
+        GST_SCHEDULING_FLAG_SEEKABLE);
+  gst_query_unref (query);
+
+  GST_DEBUG_OBJECT (self, "upstream %s pull mode", pull ? "allows" : "denies");
+  self->pull_mode = pull;
+  if (!gst_pad_activate_mode (pad, pull ? GST_PAD_MODE_PULL :
+          GST_PAD_MODE_PUSH, TRUE))
+    return FALSE;
+  /* A tick that ran before activation found nothing to pull. */
+  kithara_node_wake (gst_kithara_element_get_node (GST_KITHARA_ELEMENT
+          (self)));
+  return TRUE;
+}
+
+static gboolean
+gst_kithara_decode_src_event (GstKitharaElement * base, GstEvent * event)
+{
+  GstKitharaDecode *self = GST_KITHARA_DECODE (base);
+  KitharaNode *node = gst_kithara_element_get_node (base);
+  gboolean res;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_SEEK)
+    return gst_pad_push_event (self->capture_pad, event);
+
+  /* The seek travels up the private chain (decoder, parser, demuxer),
+   * which turns it into a byte seek on the feed pad, all while no tick
+   * of ours runs. */
+  kithara_node_lock_tick (node);
+  self->chain_thread = g_thread_self ();
+  res = gst_pad_push_event (self->capture_pad, event);
+  self->chain_thread = NULL;
+  kithara_node_unlock_tick (node);
+  kithara_node_wake (node);
+  return res;
+}
+
+static gboolean
+gst_kithara_decode_src_query (GstKitharaElement * base, GstQuery * query)
+{
+  GstKitharaDecode *self = GST_KITHARA_DECODE (base);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_POSITION:
+    case GST_QUERY_DURATION:
+    case GST_QUERY_SEEKING:
+    case GST_QUERY_SEGMENT:
+    case GST_QUERY_CONVERT:
+      return self->capture_pad && gst_pad_peer_query (self->capture_pad,
+          query);
+    default:
+      return FALSE;
+  }
+}
+
+static GstCaps *
+gst_kithara_decode_transform_caps (GstKitharaElement * base,
+    GstPadDirection direction, GstCaps * caps)
+{
+  /* Anything in, raw audio out. */
+  return direction == GST_PAD_SINK ? gst_caps_new_empty_simple ("audio/x-raw")
+      : gst_caps_new_any ();
+}
+
+static void
+gst_kithara_decode_flush (GstKitharaElement * base)
+{
+  GstKitharaDecode *self = GST_KITHARA_DECODE (base);
+
+  /* Upstream flushed us in push mode: flush the private chain too, the
+   * flush itself has already gone downstream. */
+  if (self->feed_pad && gst_pad_is_active (self->feed_pad)) {
+    self->internal_flush = TRUE;
+    gst_pad_push_event (self->feed_pad, gst_event_new_flush_start ());
+    gst_pad_push_event (self->feed_pad, gst_event_new_flush_stop (TRUE));
+    self->internal_flush = FALSE;
+  }
+  clear_out_queue (self);
+  self->input_done = FALSE;
+}
+
+static GstStateChangeReturn
+gst_kithara_decode_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstKitharaDecode *self = GST_KITHARA_DECODE (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (!build_chain (self))
+        return GST_STATE_CHANGE_FAILURE;
+      gst_element_set_state (self->bin, GST_STATE_READY);
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      reset_chain (self);
+      gst_pad_set_active (self->feed_pad, TRUE);
+      gst_pad_set_active (self->capture_pad, TRUE);
+      if (gst_element_set_state (self->bin, GST_STATE_PAUSED) ==
+          GST_STATE_CHANGE_FAILURE)
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (gst_kithara_decode_parent_class)->change_state
+      (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* The node has left the worker: no tick touches the chain now. */
+      reset_chain (self);
+      break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      destroy_chain (self);
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+static void
+gst_kithara_decode_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstKitharaDecode *self = GST_KITHARA_DECODE (object);
+
+  switch (prop_id) {
+    case PROP_BLOCKSIZE:
+      GST_OBJECT_LOCK (self);
+      self->blocksize = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_AUDIO_STREAM:
+      GST_OBJECT_LOCK (self);
+      self->audio_stream = g_value_get_int (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_kithara_decode_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstKitharaDecode *self = GST_KITHARA_DECODE (object);
+
+  switch (prop_id) {
+    case PROP_BLOCKSIZE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->blocksize);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_AUDIO_STREAM:
+      GST_OBJECT_LOCK (self);
+      g_value_set_int (value, self->audio_stream);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_kithara_decode_constructed (GObject * object)
+{
+  GstKitharaDecode *self = GST_KITHARA_DECODE (object);
+  GstPad *sinkpad;
+
+  G_OBJECT_CLASS (gst_kithara_decode_parent_class)->constructed (object);
+  sinkpad = gst_kithara_element_get_sink_pad (GST_KITHARA_ELEMENT (self));
+  gst_pad_set_activate_function (sinkpad, gst_kithara_decode_sink_activate);
+}
+
+static void
+gst_kithara_decode_finalize (GObject * object)
+{
+  GstKitharaDecode *self = GST_KITHARA_DECODE (object);
+
+  destroy_chain (self);
+  clear_out_queue (self);
+  G_OBJECT_CLASS (gst_kithara_decode_parent_class)->finalize (object);
+}
+
+static void
+gst_kithara_decode_init (GstKitharaDecode * self)
+{
+  g_queue_init (&self->out);
+  self->blocksize = DEFAULT_BLOCKSIZE;
+  self->audio_stream = DEFAULT_AUDIO_STREAM;
+}
+
+static void
+gst_kithara_decode_class_init (GstKitharaDecodeClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstKitharaElementClass *kithara_class = GST_KITHARA_ELEMENT_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_kithara_decode_debug, "kitharadecode", 0,
+      "Kithara decode node");
+
+  gobject_class->set_property = gst_kithara_decode_set_property;
+  gobject_class->get_property = gst_kithara_decode_get_property;
+  gobject_class->constructed = gst_kithara_decode_constructed;
+  gobject_class->finalize = gst_kithara_decode_finalize;
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_kithara_decode_change_state);
+
+  kithara_class->tick = gst_kithara_decode_tick;
+  kithara_class->flush = gst_kithara_decode_flush;
+  kithara_class->transform_caps = gst_kithara_decode_transform_caps;
+  kithara_class->src_event = gst_kithara_decode_src_event;
+  kithara_class->src_query = gst_kithara_decode_src_query;
+
+  g_object_class_install_property (gobject_class, PROP_BLOCKSIZE,
+      g_param_spec_uint ("blocksize", "Block size",
+          "Bytes pulled from upstream per tick (pull mode)", 512,
+          16 * 1024 * 1024, DEFAULT_BLOCKSIZE, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_AUDIO_STREAM,
+      g_param_spec_int ("audio-stream", "Audio stream",
+          "Index of the audio stream to decode when the input has several "
+          "(0 = the first); the others are dropped", 0, G_MAXINT,
+          DEFAULT_AUDIO_STREAM, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Kithara decoder", "Codec/Decoder/Audio",
+      "Decodes any audio stream GStreamer can parse, as a node on the shared "
+      "kithara worker (pulls from upstream when it can)",
+      "Kithara developers");
+}
