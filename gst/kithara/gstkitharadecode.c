@@ -382,11 +382,24 @@ parsebin_pad_added (GstElement * parsebin, GstPad * pad, gpointer user_data)
   gst_caps_unref (caps);
 }
 
-/* Relays what the private chain reports as this element's own messages. */
-static GstBusSyncReply
-chain_bus_handler (GstBus * bus, GstMessage * msg, gpointer user_data)
+/* The private chain's bin: it has no bus; what its elements report is
+ * relayed as this element's own messages, everything else is dropped. */
+#define KITHARA_TYPE_DECODE_CHAIN (kithara_decode_chain_get_type ())
+G_DECLARE_FINAL_TYPE (KitharaDecodeChain, kithara_decode_chain, KITHARA,
+    DECODE_CHAIN, GstBin)
+
+struct _KitharaDecodeChain
 {
-  GstKitharaDecode *self = user_data;
+  GstBin parent;
+  GstKitharaDecode *owner;      /* not owned: the owner owns us */
+};
+
+G_DEFINE_TYPE (KitharaDecodeChain, kithara_decode_chain, GST_TYPE_BIN);
+
+static void
+kithara_decode_chain_handle_message (GstBin * bin, GstMessage * msg)
+{
+  GstKitharaDecode *self = KITHARA_DECODE_CHAIN (bin)->owner;
   GError *err = NULL;
   gchar *debug = NULL;
 
@@ -411,16 +424,28 @@ chain_bus_handler (GstBus * bus, GstMessage * msg, gpointer user_data)
   }
   g_clear_error (&err);
   g_free (debug);
-  return GST_BUS_DROP;
+  gst_message_unref (msg);
+}
+
+static void
+kithara_decode_chain_init (KitharaDecodeChain * chain)
+{
+}
+
+static void
+kithara_decode_chain_class_init (KitharaDecodeChainClass * klass)
+{
+  GST_BIN_CLASS (klass)->handle_message = kithara_decode_chain_handle_message;
 }
 
 static gboolean
 build_chain (GstKitharaDecode * self)
 {
-  GstBus *bus;
   GstPad *pad;
 
-  self->bin = gst_bin_new ("kitharadecode-chain");
+  self->bin = g_object_new (KITHARA_TYPE_DECODE_CHAIN, "name",
+      "kitharadecode-chain", NULL);
+  KITHARA_DECODE_CHAIN (self->bin)->owner = self;
   gst_object_ref_sink (self->bin);
   self->parsebin = gst_element_factory_make ("parsebin", NULL);
   self->convert = gst_element_factory_make ("audioconvert", NULL);
@@ -437,11 +462,6 @@ build_chain (GstKitharaDecode * self)
   gst_bin_add_many (GST_BIN (self->bin), self->parsebin, self->convert, NULL);
   g_signal_connect (self->parsebin, "pad-added",
       G_CALLBACK (parsebin_pad_added), self);
-
-  bus = gst_bus_new ();
-  gst_bus_set_sync_handler (bus, chain_bus_handler, self, NULL);
-  gst_element_set_bus (self->bin, bus);
-  gst_object_unref (bus);
 
   self->feed_pad = gst_pad_new ("feed", GST_PAD_SRC);
   gst_pad_set_element_private (self->feed_pad, self);

@@ -370,9 +370,9 @@ query_transformed_caps (GstKitharaElement * self, GstPad * pad,
   peer_caps = gst_pad_peer_query_caps (other, peer_filter);
   caps = klass->transform_caps (self, GST_PAD_DIRECTION (other), peer_caps);
   templ = gst_pad_get_pad_template_caps (pad);
-  gst_caps_replace (&caps, gst_caps_intersect (caps, templ));
+  gst_caps_take (&caps, gst_caps_intersect (caps, templ));
   if (filter)
-    gst_caps_replace (&caps, gst_caps_intersect_full (filter, caps,
+    gst_caps_take (&caps, gst_caps_intersect_full (filter, caps,
             GST_CAPS_INTERSECT_FIRST));
   gst_query_set_caps_result (query, caps);
 
