@@ -25,6 +25,7 @@
 #include "config.h"
 #endif
 
+#include <gst/audio/audio.h>
 #include <gst/pbutils/pbutils.h>
 #include "gstkitharadecode.h"
 #include "gstkitharaelements.h"
@@ -55,6 +56,7 @@ struct _GstKitharaDecode
   GstPad *feed_pad;
   GstPad *capture_pad;
   GstPad *linked_pad;           /* the parsebin pad being decoded */
+  GstPad *next_pad;             /* the next chained stream's audio pad */
 
   /* Stream state: touched by the tick, or under the tick lock. */
   gboolean pull_mode;
@@ -63,6 +65,9 @@ struct _GstKitharaDecode
   gboolean input_done;          /* EOS fed into the chain */
   gboolean failed;              /* an error was posted */
   gboolean internal_flush;      /* don't forward flushes downstream */
+  gboolean external_seek;       /* a seek from downstream is being done */
+  gboolean resuming;            /* after a seek of the chain's own */
+  GstClockTime pushed_end;      /* end of the audio pushed downstream */
   GThread *chain_thread;        /* the thread driving the chain now */
   guint audio_pads_seen;
   GQueue out;                   /* decoded buffers and events, in order */
@@ -197,8 +202,16 @@ handle_byte_seek (GstKitharaDecode * self, GstEvent * event)
     return FALSE;
 
   GST_DEBUG_OBJECT (self, "byte seek to %" G_GINT64_FORMAT, start);
-  if (flags & GST_SEEK_FLAG_FLUSH)
+  if (flags & GST_SEEK_FLAG_FLUSH) {
+    /* A seek the chain makes on its own (oggdemux measuring the duration
+     * in push mode) is invisible downstream: its flush stays inside and
+     * audio already pushed is not pushed twice. */
+    self->internal_flush = !self->external_seek;
     feed_flush (self, gst_event_get_seqnum (event));
+    self->internal_flush = FALSE;
+  }
+  if (!self->external_seek)
+    self->resuming = TRUE;
   self->offset = start;
   self->input_done = FALSE;
   feed_segment (self, start, gst_event_get_seqnum (event));
@@ -322,33 +335,17 @@ remove_decoder (GstKitharaDecode * self)
 }
 
 static void
-parsebin_pad_added (GstElement * parsebin, GstPad * pad, gpointer user_data)
+link_audio_pad (GstKitharaDecode * self, GstPad * pad)
 {
-  GstKitharaDecode *self = user_data;
   GstCaps *caps = gst_pad_get_current_caps (pad);
-  GstStructure *s;
   GstPad *target = NULL;
-  gint wanted;
 
   if (caps == NULL)
     caps = gst_pad_query_caps (pad, NULL);
-  s = gst_caps_get_structure (caps, 0);
-  GST_DEBUG_OBJECT (self, "parsebin exposed %" GST_PTR_FORMAT, caps);
-
-  GST_OBJECT_LOCK (self);
-  wanted = self->audio_stream;
-  GST_OBJECT_UNLOCK (self);
-
-  if (!g_str_has_prefix (gst_structure_get_name (s), "audio/") ||
-      (self->linked_pad && gst_pad_is_linked (self->linked_pad)) ||
-      (gint) self->audio_pads_seen++ < wanted) {
-    drop_stream (self, pad);
-    gst_caps_unref (caps);
-    return;
-  }
 
   remove_decoder (self);
-  if (gst_structure_has_name (s, "audio/x-raw")) {
+  if (gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "audio/x-raw")) {
     target = gst_element_get_static_pad (self->convert, "sink");
   } else {
     self->decoder = make_decoder_for (self, caps);
@@ -380,6 +377,57 @@ parsebin_pad_added (GstElement * parsebin, GstPad * pad, gpointer user_data)
   }
   gst_object_unref (target);
   gst_caps_unref (caps);
+}
+
+/* A chained stream (Ogg) adds the next stream's pads before it removes
+ * the current ones: the next audio pad waits for its turn. */
+static void
+parsebin_pad_removed (GstElement * parsebin, GstPad * pad, gpointer user_data)
+{
+  GstKitharaDecode *self = user_data;
+  GstPad *next;
+
+  if (self->linked_pad != pad)
+    return;
+  GST_DEBUG_OBJECT (self, "decoded stream went away");
+  gst_clear_object (&self->linked_pad);
+  next = g_steal_pointer (&self->next_pad);
+  if (next) {
+    link_audio_pad (self, next);
+    gst_object_unref (next);
+  }
+}
+
+static void
+parsebin_pad_added (GstElement * parsebin, GstPad * pad, gpointer user_data)
+{
+  GstKitharaDecode *self = user_data;
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  gboolean audio;
+  gint wanted;
+
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  GST_DEBUG_OBJECT (self, "parsebin exposed %" GST_PTR_FORMAT, caps);
+  audio = g_str_has_prefix (gst_structure_get_name (gst_caps_get_structure
+          (caps, 0)), "audio/");
+  gst_caps_unref (caps);
+
+  GST_OBJECT_LOCK (self);
+  wanted = self->audio_stream;
+  GST_OBJECT_UNLOCK (self);
+
+  if (audio && self->linked_pad && self->next_pad == NULL &&
+      GST_OBJECT_PARENT (pad) == GST_OBJECT_PARENT (self->linked_pad) &&
+      gst_pad_is_linked (self->linked_pad)) {
+    self->next_pad = gst_object_ref (pad);
+    return;
+  }
+  if (!audio || self->linked_pad || (gint) self->audio_pads_seen++ < wanted) {
+    drop_stream (self, pad);
+    return;
+  }
+  link_audio_pad (self, pad);
 }
 
 /* The private chain's bin: it has no bus; what its elements report is
@@ -462,6 +510,8 @@ build_chain (GstKitharaDecode * self)
   gst_bin_add_many (GST_BIN (self->bin), self->parsebin, self->convert, NULL);
   g_signal_connect (self->parsebin, "pad-added",
       G_CALLBACK (parsebin_pad_added), self);
+  g_signal_connect (self->parsebin, "pad-removed",
+      G_CALLBACK (parsebin_pad_removed), self);
 
   self->feed_pad = gst_pad_new ("feed", GST_PAD_SRC);
   gst_pad_set_element_private (self->feed_pad, self);
@@ -489,6 +539,7 @@ destroy_chain (GstKitharaDecode * self)
     return;
   gst_element_set_state (self->bin, GST_STATE_NULL);
   gst_clear_object (&self->linked_pad);
+  gst_clear_object (&self->next_pad);
   self->decoder = NULL;
   gst_clear_object (&self->feed_pad);
   gst_clear_object (&self->capture_pad);
@@ -505,8 +556,11 @@ reset_chain (GstKitharaDecode * self)
   gst_element_set_state (self->bin, GST_STATE_READY);
   remove_decoder (self);
   gst_clear_object (&self->linked_pad);
+  gst_clear_object (&self->next_pad);
   clear_out_queue (self);
   self->offset = 0;
+  self->resuming = FALSE;
+  self->pushed_end = GST_CLOCK_TIME_NONE;
   self->started = FALSE;
   self->input_done = FALSE;
   self->failed = FALSE;
@@ -515,6 +569,42 @@ reset_chain (GstKitharaDecode * self)
 
 /* ------------------------------------------------------------------ */
 /* The tick */
+
+/* After a seek of the chain's own, the chain decodes again from before
+ * what was already pushed: drop that part. */
+static GstBuffer *
+skip_already_pushed (GstKitharaDecode * self, GstBuffer * buf)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buf), end;
+  GstAudioInfo info;
+  GstCaps *caps;
+  guint64 skip;
+
+  if (!self->resuming || !GST_CLOCK_TIME_IS_VALID (self->pushed_end) ||
+      !GST_CLOCK_TIME_IS_VALID (pts) || !GST_BUFFER_DURATION_IS_VALID (buf)) {
+    self->resuming = FALSE;
+    return buf;
+  }
+  end = pts + GST_BUFFER_DURATION (buf);
+  if (end <= self->pushed_end) {
+    gst_buffer_unref (buf);
+    return NULL;
+  }
+  self->resuming = FALSE;
+  if (pts >= self->pushed_end)
+    return buf;
+
+  caps = gst_pad_get_current_caps (self->capture_pad);
+  if (caps == NULL || !gst_audio_info_from_caps (&info, caps)) {
+    gst_clear_caps (&caps);
+    return buf;
+  }
+  gst_caps_unref (caps);
+  skip = gst_util_uint64_scale_round (self->pushed_end - pts,
+      GST_AUDIO_INFO_RATE (&info), GST_SECOND);
+  return gst_audio_buffer_truncate (buf, GST_AUDIO_INFO_BPF (&info), skip,
+      -1);
+}
 
 static KitharaTickResult
 push_one_out (GstKitharaDecode * self)
@@ -526,9 +616,16 @@ push_one_out (GstKitharaDecode * self)
     return KITHARA_TICK_BACKPRESSURED;
 
   item = g_queue_pop_head (&self->out);
-  if (GST_IS_BUFFER (item))
+  if (GST_IS_BUFFER (item)) {
+    GstBuffer *buf = skip_already_pushed (self, GST_BUFFER (item));
+
+    if (buf == NULL)
+      return KITHARA_TICK_PROGRESS;
+    if (GST_BUFFER_PTS_IS_VALID (buf) && GST_BUFFER_DURATION_IS_VALID (buf))
+      self->pushed_end = GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf);
     return gst_kithara_element_tick_result (base,
-        gst_kithara_element_push (base, GST_BUFFER (item)));
+        gst_kithara_element_push (base, buf));
+  }
 
   if (GST_EVENT_TYPE (item) == GST_EVENT_EOS) {
     gst_kithara_element_push_event (base, GST_EVENT (item));
@@ -677,6 +774,7 @@ gst_kithara_decode_src_event (GstKitharaElement * base, GstEvent * event)
 {
   GstKitharaDecode *self = GST_KITHARA_DECODE (base);
   KitharaNode *node = gst_kithara_element_get_node (base);
+  GstSeekFlags flags;
   gboolean res;
 
   if (GST_EVENT_TYPE (event) != GST_EVENT_SEEK)
@@ -685,9 +783,24 @@ gst_kithara_decode_src_event (GstKitharaElement * base, GstEvent * event)
   /* The seek travels up the private chain (decoder, parser, demuxer),
    * which turns it into a byte seek on the feed pad, all while no tick
    * of ours runs. */
+  /* As for any streaming thread: a flushing seek first unblocks what the
+   * tick may be waiting on downstream (a prerolling sink), then waits for
+   * the tick to end. */
+  gst_event_parse_seek (event, NULL, NULL, &flags, NULL, NULL, NULL, NULL);
+  if (flags & GST_SEEK_FLAG_FLUSH) {
+    GstEvent *flush = gst_event_new_flush_start ();
+
+    gst_event_set_seqnum (flush, gst_event_get_seqnum (event));
+    gst_kithara_element_push_event (base, flush);
+  }
+
   kithara_node_lock_tick (node);
   self->chain_thread = g_thread_self ();
+  self->external_seek = TRUE;
+  self->resuming = FALSE;
+  self->pushed_end = GST_CLOCK_TIME_NONE;
   res = gst_pad_push_event (self->capture_pad, event);
+  self->external_seek = FALSE;
   self->chain_thread = NULL;
   kithara_node_unlock_tick (node);
   kithara_node_wake (node);

@@ -1,0 +1,578 @@
+/* kitharadecode tests: output equal to decodebin's, no upstream thread,
+ * seeking, bad input, Opus pre-skip.
+ *
+ * Every input file is made by the test itself with GStreamer's encoders
+ * (wavenc, flacenc, opusenc, lamemp3enc).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/check/gstcheck.h>
+#include <gst/app/gstappsink.h>
+#include <gst/audio/audio.h>
+#include <gst/pbutils/pbutils.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+static gchar *tmp_dir = NULL;
+
+static void
+setup (void)
+{
+  tmp_dir = g_dir_make_tmp ("kitharadecode-XXXXXX", NULL);
+  fail_unless (tmp_dir != NULL);
+}
+
+static void
+teardown (void)
+{
+  GDir *dir = g_dir_open (tmp_dir, 0, NULL);
+  const gchar *name;
+
+  while (dir && (name = g_dir_read_name (dir))) {
+    gchar *path = g_build_filename (tmp_dir, name, NULL);
+
+    g_unlink (path);
+    g_free (path);
+  }
+  if (dir)
+    g_dir_close (dir);
+  g_rmdir (tmp_dir);
+  g_clear_pointer (&tmp_dir, g_free);
+}
+
+static void
+run_pipeline (const gchar * description)
+{
+  GError *err = NULL;
+  GstElement *p = gst_parse_launch (description, &err);
+  GstMessage *msg;
+
+  fail_unless (p != NULL, "%s: %s", description, err ? err->message : "");
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), GST_CLOCK_TIME_NONE,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+}
+
+/* Encodes @n_buffers of 1024 samples of a chirp-like tone. */
+static gchar *
+make_file (const gchar * name, const gchar * caps, const gchar * encode,
+    guint n_buffers)
+{
+  gchar *path = g_build_filename (tmp_dir, name, NULL);
+  gchar *desc = g_strdup_printf ("audiotestsrc num-buffers=%u wave=sine "
+      "freq=523 volume=0.6 ! %s ! audioconvert ! %s ! filesink "
+      "location=\"%s\"", n_buffers,
+      caps, encode, path);
+
+  run_pipeline (desc);
+  g_free (desc);
+  return path;
+}
+
+typedef struct
+{
+  GByteArray *data;
+  GstAudioInfo info;
+  guint caps_changes;
+  GstClockTime first_pts;
+} Decoded;
+
+static void
+decoded_clear (Decoded * d)
+{
+  g_byte_array_unref (d->data);
+}
+
+/* Collects every sample on the streaming thread. */
+static GstFlowReturn
+collect_sample (GstAppSink * sink, gpointer user_data)
+{
+  Decoded *out = user_data;
+  GstSample *sample = gst_app_sink_pull_sample (sink);
+  GstBuffer *buf = gst_sample_get_buffer (sample);
+  GstCaps *caps = gst_sample_get_caps (sample);
+  GstAudioInfo info;
+  GstMapInfo map;
+
+  fail_unless (gst_audio_info_from_caps (&info, caps));
+  if (out->caps_changes == 0 || !gst_audio_info_is_equal (&info, &out->info)) {
+    out->caps_changes++;
+    out->info = info;
+  }
+  if (!GST_CLOCK_TIME_IS_VALID (out->first_pts))
+    out->first_pts = GST_BUFFER_PTS (buf);
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  g_byte_array_append (out->data, map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  gst_sample_unref (sample);
+  return GST_FLOW_OK;
+}
+
+/* Runs "filesrc ! @decoder ! appsink" to EOS or error, collecting
+ * everything. */
+static gboolean
+decode_file (const gchar * path, const gchar * decoder, Decoded * out,
+    GError ** error)
+{
+  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! %s ! "
+      "appsink name=sink sync=false", path, decoder);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  GstAppSinkCallbacks callbacks = { NULL, NULL, collect_sample };
+  GstMessage *msg;
+  gboolean ok = TRUE;
+
+  memset (out, 0, sizeof (*out));
+  out->data = g_byte_array_new ();
+  out->first_pts = GST_CLOCK_TIME_NONE;
+  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, out, NULL);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), GST_CLOCK_TIME_NONE,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    gst_message_parse_error (msg, error, NULL);
+    ok = FALSE;
+  }
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (p);
+  g_free (desc);
+  return ok;
+}
+
+static void
+check_same_as_decodebin (const gchar * name, const gchar * caps,
+    const gchar * encode)
+{
+  gchar *path = make_file (name, caps, encode, 200);
+  Decoded ours, theirs;
+
+  fail_unless (decode_file (path, "kitharadecode", &ours, NULL));
+  fail_unless (decode_file (path, "decodebin", &theirs, NULL));
+  GST_INFO ("%s: %u bytes (kithara) vs %u (decodebin)", name, ours.data->len,
+      theirs.data->len);
+  fail_unless (ours.data->len > 0);
+  fail_unless (gst_audio_info_is_equal (&ours.info, &theirs.info),
+      "%s: formats differ", name);
+  fail_unless_equals_int (ours.data->len, theirs.data->len);
+  fail_unless (memcmp (ours.data->data, theirs.data->data,
+          ours.data->len) == 0, "%s: samples differ", name);
+  decoded_clear (&ours);
+  decoded_clear (&theirs);
+  g_free (path);
+}
+
+#define S16_STEREO "audio/x-raw,format=S16LE,rate=44100,channels=2"
+
+GST_START_TEST (test_wav_bit_exact)
+{
+  gchar *path = make_file ("a.wav", S16_STEREO, "wavenc", 200);
+  Decoded ours;
+
+  check_same_as_decodebin ("b.wav", S16_STEREO, "wavenc");
+  /* And equal to what was encoded: 200 buffers of 1024 stereo frames. */
+  fail_unless (decode_file (path, "kitharadecode", &ours, NULL));
+  fail_unless_equals_int (ours.data->len, 200 * 1024 * 4);
+  fail_unless_equals_uint64 (ours.first_pts, 0);
+  decoded_clear (&ours);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_flac_bit_exact)
+{
+  check_same_as_decodebin ("a.flac", S16_STEREO, "flacenc");
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+
+static guint
+count_threads (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  while (g_dir_read_name (dir))
+    n++;
+  g_dir_close (dir);
+  return n;
+}
+
+static guint
+threads_while_running (const gchar * path, const gchar * chain, guint n)
+{
+  GstElement **p = g_new0 (GstElement *, n);
+  guint i, threads;
+
+  for (i = 0; i < n; i++) {
+    gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! %s ! "
+        "fakesink sync=false", path, chain);
+
+    p[i] = gst_parse_launch (desc, NULL);
+    fail_unless (p[i] != NULL);
+    g_free (desc);
+  }
+  /* Straight to PLAYING: a sink prerolling in PAUSED blocks the thread
+   * that pushes into it, here the shared worker. */
+  for (i = 0; i < n; i++)
+    gst_element_set_state (p[i], GST_STATE_PLAYING);
+  threads = count_threads ();
+  for (i = 0; i < n; i++) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p[i]),
+        GST_CLOCK_TIME_NONE, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+
+    fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+    gst_message_unref (msg);
+    threads = MAX (threads, count_threads ());
+  }
+  for (i = 0; i < n; i++) {
+    gst_element_set_state (p[i], GST_STATE_NULL);
+    gst_object_unref (p[i]);
+  }
+  g_free (p);
+  return threads;
+}
+
+#define N_PIPELINES 64
+
+GST_START_TEST (test_threads_independent_of_streams)
+{
+  gchar *path = make_file ("t.flac", S16_STEREO, "flacenc", 100);
+  guint base = count_threads (), ours, stock;
+
+  ours = threads_while_running (path, "kitharadecode ! kitharaeq",
+      N_PIPELINES);
+  stock = threads_while_running (path, "decodebin ! audioconvert ! "
+      "equalizer-nbands", N_PIPELINES);
+  g_print ("%u pipelines of filesrc ! decode ! eq ! fakesink: kithara %u "
+      "threads, stock %u threads (process had %u before)\n", N_PIPELINES,
+      ours, stock, base);
+
+  /* The worker, plus at most 3 others (GLib's helpers), whatever N. */
+  fail_unless (ours <= base + 1 + 3, "kithara ran on %u threads", ours);
+  fail_unless (stock >= base + N_PIPELINES);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+
+static void
+check_seek (const gchar * name, const gchar * encode)
+{
+  gchar *path = make_file (name, S16_STEREO, encode, 400);
+  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! kitharadecode ! "
+      "appsink name=sink sync=false", path);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  const GstClockTime target = 3 * GST_SECOND + 123456789;
+  const guint64 frame = gst_util_uint64_scale_round (target, 44100,
+      GST_SECOND);
+  Decoded whole;
+  GstSample *sample;
+  GstBuffer *buf;
+  GstMapInfo map;
+  GstClockTimeDiff diff;
+
+  fail_unless (decode_file (path, "kitharadecode", &whole, NULL));
+
+  gst_element_set_state (p, GST_STATE_PAUSED);
+  fail_unless_equals_int (gst_element_get_state (p, NULL, NULL,
+          GST_CLOCK_TIME_NONE), GST_STATE_CHANGE_SUCCESS);
+  fail_unless (gst_element_seek_simple (p, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, target));
+  fail_unless_equals_int (gst_element_get_state (p, NULL, NULL,
+          GST_CLOCK_TIME_NONE), GST_STATE_CHANGE_SUCCESS);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+
+  sample = gst_app_sink_pull_sample (GST_APP_SINK (sink));
+  fail_unless (sample != NULL);
+  buf = gst_sample_get_buffer (sample);
+  diff = GST_CLOCK_DIFF (target, GST_BUFFER_PTS (buf));
+  GST_INFO ("%s: seek to %" GST_TIME_FORMAT ", first pts %" GST_TIME_FORMAT,
+      name, GST_TIME_ARGS (target), GST_TIME_ARGS (GST_BUFFER_PTS (buf)));
+  fail_unless (ABS (diff) <= GST_SECOND / 44100 + 1,
+      "%s: first timestamp %" GST_STIME_FORMAT " off", name,
+      GST_STIME_ARGS (diff));
+
+  /* The samples there are the file's samples at the target. */
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  fail_unless (map.size >= 256 * 4);
+  fail_unless (memcmp (map.data, whole.data->data + frame * 4, 256 * 4) == 0,
+      "%s: samples after the seek differ from the file's", name);
+  gst_buffer_unmap (buf, &map);
+  gst_sample_unref (sample);
+
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (p);
+  decoded_clear (&whole);
+  g_free (desc);
+  g_free (path);
+}
+
+GST_START_TEST (test_seek_wav)
+{
+  check_seek ("s.wav", "wavenc");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_seek_flac)
+{
+  check_seek ("s.flac", "flacenc");
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+
+static gchar *
+write_file (const gchar * name, const guint8 * data, gsize size)
+{
+  gchar *path = g_build_filename (tmp_dir, name, NULL);
+
+  fail_unless (g_file_set_contents (path, (const gchar *) data, size, NULL));
+  return path;
+}
+
+GST_START_TEST (test_garbage_beside_good_stream)
+{
+  gchar *good_path = make_file ("g.flac", S16_STEREO, "flacenc", 300);
+  guint8 junk[65536];
+  gchar *bad_path, *bad_desc, *good_desc;
+  GstElement *bad, *good, *sink;
+  GstMessage *msg;
+  GError *err = NULL;
+  GByteArray *data = g_byte_array_new ();
+  GstSample *sample;
+  Decoded reference;
+  guint i;
+
+  for (i = 0; i < sizeof (junk); i++)
+    junk[i] = (guint8) g_random_int ();
+  bad_path = write_file ("junk.bin", junk, sizeof (junk));
+  fail_unless (decode_file (good_path, "decodebin", &reference, NULL));
+
+  bad_desc = g_strdup_printf ("filesrc location=\"%s\" ! kitharadecode "
+      "name=bad ! fakesink", bad_path);
+  good_desc = g_strdup_printf ("filesrc location=\"%s\" ! kitharadecode ! "
+      "appsink name=sink sync=false", good_path);
+  bad = gst_parse_launch (bad_desc, NULL);
+  good = gst_parse_launch (good_desc, NULL);
+  sink = gst_bin_get_by_name (GST_BIN (good), "sink");
+
+  gst_element_set_state (bad, GST_STATE_PLAYING);
+  gst_element_set_state (good, GST_STATE_PLAYING);
+
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (bad), GST_CLOCK_TIME_NONE,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+  fail_unless_equals_string (GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), "bad");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_TYPE_NOT_FOUND), "%s", err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+
+  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
+    GstMapInfo map;
+
+    gst_buffer_map (gst_sample_get_buffer (sample), &map, GST_MAP_READ);
+    g_byte_array_append (data, map.data, map.size);
+    gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
+    gst_sample_unref (sample);
+  }
+  fail_unless_equals_int (data->len, reference.data->len);
+  fail_unless (memcmp (data->data, reference.data->data, data->len) == 0);
+
+  gst_element_set_state (bad, GST_STATE_NULL);
+  gst_element_set_state (good, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (bad);
+  gst_object_unref (good);
+  g_byte_array_unref (data);
+  decoded_clear (&reference);
+  g_free (bad_desc);
+  g_free (good_desc);
+  g_free (bad_path);
+  g_free (good_path);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_empty_file)
+{
+  gchar *path = write_file ("empty.bin", (const guint8 *) "", 0);
+  Decoded out;
+  GError *err = NULL;
+
+  fail_if (decode_file (path, "kitharadecode", &out, &err));
+  fail_unless (err != NULL && err->domain == GST_STREAM_ERROR,
+      "unexpected error");
+  fail_unless_equals_int (out.data->len, 0);
+  g_clear_error (&err);
+  decoded_clear (&out);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+/* A WAV header announcing a codec nothing here decodes (WMA v2). */
+GST_START_TEST (test_missing_decoder)
+{
+  static const guint8 header[] = {
+    'R', 'I', 'F', 'F', 0x24, 0x10, 0, 0, 'W', 'A', 'V', 'E',
+    'f', 'm', 't', ' ', 18, 0, 0, 0,
+    0x61, 0x01,                 /* WAVE_FORMAT_WMAUDIO2 */
+    2, 0, 0x44, 0xac, 0, 0, 0x10, 0xb1, 2, 0, 4, 0, 16, 0, 0, 0,
+    'd', 'a', 't', 'a', 0, 0x10, 0, 0
+  };
+  guint8 file[sizeof (header) + 4096] = { 0 };
+  gchar *path, *desc;
+  GstElement *p;
+  GstMessage *msg;
+  gboolean saw_missing = FALSE, saw_error = FALSE;
+
+  memcpy (file, header, sizeof (header));
+  path = write_file ("wma.wav", file, sizeof (file));
+  desc = g_strdup_printf ("filesrc location=\"%s\" ! kitharadecode name=dec "
+      "! fakesink", path);
+  p = gst_parse_launch (desc, NULL);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  while (!saw_error && (msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p),
+              GST_CLOCK_TIME_NONE, GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR |
+              GST_MESSAGE_EOS))) {
+    if (gst_is_missing_plugin_message (msg))
+      saw_missing = TRUE;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      GError *err = NULL;
+
+      gst_message_parse_error (msg, &err, NULL);
+      fail_unless (g_error_matches (err, GST_CORE_ERROR,
+              GST_CORE_ERROR_MISSING_PLUGIN), "%s", err->message);
+      fail_unless_equals_string (GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
+          "dec");
+      g_clear_error (&err);
+      saw_error = TRUE;
+    }
+    fail_if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+        "silence presented as success");
+    gst_message_unref (msg);
+  }
+  fail_unless (saw_missing);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  g_free (desc);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_truncated_flac)
+{
+  gchar *path = make_file ("full.flac", S16_STEREO, "flacenc", 300), *cut;
+  gchar *contents;
+  gsize size;
+  Decoded whole, part;
+
+  fail_unless (g_file_get_contents (path, &contents, &size, NULL));
+  cut = write_file ("cut.flac", (guint8 *) contents, size / 2 + 17);
+  fail_unless (decode_file (path, "kitharadecode", &whole, NULL));
+  fail_unless (decode_file (cut, "kitharadecode", &part, NULL));
+
+  /* What is there is decoded, and it is the start of the stream. */
+  fail_unless (part.data->len > whole.data->len / 3);
+  fail_unless (part.data->len < whole.data->len);
+  fail_unless (memcmp (part.data->data, whole.data->data,
+          part.data->len) == 0);
+  decoded_clear (&whole);
+  decoded_clear (&part);
+  g_free (contents);
+  g_free (cut);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_corrupt_frame_mp3)
+{
+  gchar *path = make_file ("c.mp3", S16_STEREO, "lamemp3enc", 300), *bad;
+  gchar *contents;
+  gsize size, i;
+  Decoded whole, damaged;
+
+  fail_unless (g_file_get_contents (path, &contents, &size, NULL));
+  for (i = size / 2; i < size / 2 + 300; i++)
+    contents[i] = (gchar) 0xA5;
+  bad = write_file ("bad.mp3", (guint8 *) contents, size);
+  fail_unless (decode_file (path, "kitharadecode", &whole, NULL));
+  fail_unless (decode_file (bad, "kitharadecode", &damaged, NULL));
+
+  /* Decoding went on past the damage: at most a few frames are lost. */
+  fail_unless (damaged.data->len > whole.data->len * 9 / 10,
+      "%u of %u bytes", damaged.data->len, whole.data->len);
+  decoded_clear (&whole);
+  decoded_clear (&damaged);
+  g_free (contents);
+  g_free (bad);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+
+GST_START_TEST (test_opus_preskip_trimmed)
+{
+  /* 150 buffers of 1024 frames at 48 kHz: 153600 frames encoded. */
+  gchar *path = make_file ("p.opus",
+      "audio/x-raw,format=S16LE,rate=48000,channels=1", "opusenc ! oggmux",
+      150);
+  Decoded out;
+
+  fail_unless (decode_file (path, "kitharadecode", &out, NULL));
+  fail_unless_equals_int (GST_AUDIO_INFO_RATE (&out.info), 48000);
+  fail_unless_equals_int (out.data->len / GST_AUDIO_INFO_BPF (&out.info),
+      150 * 1024);
+  fail_unless_equals_uint64 (out.first_pts, 0);
+  decoded_clear (&out);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+static Suite *
+kitharadecode_suite (void)
+{
+  Suite *s = suite_create ("kitharadecode");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_wav_bit_exact);
+  tcase_add_test (tc, test_flac_bit_exact);
+  tcase_add_test (tc, test_threads_independent_of_streams);
+  tcase_add_test (tc, test_seek_wav);
+  tcase_add_test (tc, test_seek_flac);
+  tcase_add_test (tc, test_garbage_beside_good_stream);
+  tcase_add_test (tc, test_empty_file);
+  tcase_add_test (tc, test_missing_decoder);
+  tcase_add_test (tc, test_truncated_flac);
+  tcase_add_test (tc, test_corrupt_frame_mp3);
+  tcase_add_test (tc, test_opus_preskip_trimmed);
+  return s;
+}
+
+GST_CHECK_MAIN (kitharadecode);
