@@ -7,6 +7,7 @@
  */
 #include <gst/gst.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 #define N_TRACKS 8
 #define SECONDS 5
@@ -51,10 +52,17 @@ count_worker_threads (void)
 {
   GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
   const gchar *name;
+  gchar *self_tid = g_strdup_printf ("%d", (gint) getpid ());
   guint n = 0;
 
+  /* Worker threads are named "kithara-<context>"; skip our own main
+   * thread, whose name may start the same way. */
   while (dir && (name = g_dir_read_name (dir))) {
-    gchar *path = g_strdup_printf ("/proc/self/task/%s/comm", name);
+    gchar *path;
+
+    if (g_str_equal (name, self_tid))
+      continue;
+    path = g_strdup_printf ("/proc/self/task/%s/comm", name);
     gchar *comm = NULL;
 
     if (g_file_get_contents (path, &comm, NULL, NULL) &&
@@ -65,6 +73,7 @@ count_worker_threads (void)
   }
   if (dir)
     g_dir_close (dir);
+  g_free (self_tid);
   return n;
 }
 
