@@ -58,12 +58,11 @@ count_worker_threads (void)
   /* Worker threads are named "kithara-<context>"; skip our own main
    * thread, whose name may start the same way. */
   while (dir && (name = g_dir_read_name (dir))) {
-    gchar *path;
+    gchar *path, *comm = NULL;
 
     if (g_str_equal (name, self_tid))
       continue;
     path = g_strdup_printf ("/proc/self/task/%s/comm", name);
-    gchar *comm = NULL;
 
     if (g_file_get_contents (path, &comm, NULL, NULL) &&
         g_str_has_prefix (comm, "kithara-"))
