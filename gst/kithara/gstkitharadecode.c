@@ -9,7 +9,8 @@
  * thread exists at all; otherwise it takes pushed bytes through its inlet.
  *
  * Inside, a parsebin, the decoder ranked best for the stream it exposes
- * (none for raw PCM) and an audioconvert run in push mode, synchronously
+ * (none for raw PCM) and, when downstream needs another sample format, an
+ * audioconvert run in push mode, synchronously
  * in the tick: no multiqueue, no internal threads.  The first audio stream
  * is decoded (or the one chosen with #GstKitharaDecode:audio-stream); other
  * streams are dropped.  Each tick either pushes one decoded buffer
@@ -47,7 +48,7 @@ struct _GstKitharaDecode
 {
   GstKitharaElement parent;
 
-  /* The private chain: feed_pad ! parsebin ! [decoder] ! audioconvert !
+  /* The private chain: feed_pad ! parsebin ! [decoder] ! [audioconvert] !
    * capture_pad.  The bin has no parent; its bus relays errors to us. */
   GstElement *bin;
   GstElement *parsebin;
@@ -66,8 +67,6 @@ struct _GstKitharaDecode
   gboolean failed;              /* an error was posted */
   gboolean internal_flush;      /* don't forward flushes downstream */
   gboolean external_seek;       /* a seek from downstream is being done */
-  gboolean resuming;            /* after a seek of the chain's own */
-  GstClockTime pushed_end;      /* end of the audio pushed downstream */
   GThread *chain_thread;        /* the thread driving the chain now */
   guint audio_pads_seen;
   GQueue out;                   /* decoded buffers and events, in order */
@@ -110,6 +109,31 @@ capture_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 }
 
 static gboolean
+same_caps (GstEvent * a, GstEvent * b)
+{
+  GstCaps *ca, *cb;
+
+  gst_event_parse_caps (a, &ca);
+  gst_event_parse_caps (b, &cb);
+  return gst_caps_is_equal (ca, cb);
+}
+
+static void
+requeue_unsent_sticky (GstKitharaDecode * self, GstEventType type)
+{
+  GstPad *srcpad = gst_kithara_element_get_src_pad (GST_KITHARA_ELEMENT
+      (self));
+  GstEvent *here = gst_pad_get_sticky_event (self->capture_pad, type, 0);
+  GstEvent *sent = gst_pad_get_sticky_event (srcpad, type, 0);
+
+  if (here && (sent == NULL || (type == GST_EVENT_CAPS &&
+              !same_caps (here, sent))))
+    g_queue_push_tail (&self->out, gst_event_ref (here));
+  gst_clear_event (&here);
+  gst_clear_event (&sent);
+}
+
+static gboolean
 capture_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstKitharaDecode *self = gst_pad_get_element_private (pad);
@@ -123,19 +147,17 @@ capture_event (GstPad * pad, GstObject * parent, GstEvent * event)
         return TRUE;
       }
       return gst_kithara_element_push_event (base, event);
-    case GST_EVENT_FLUSH_STOP:{
-      GstEvent *caps = gst_pad_get_sticky_event (pad, GST_EVENT_CAPS, 0);
-
-      /* Caps dropped with the queue are sticky here and not sent again. */
+    case GST_EVENT_FLUSH_STOP:
+      /* Stream-start and caps dropped with the queue are sticky here and
+       * will not be sent again: requeue those downstream has not had. */
       clear_out_queue (self);
-      if (caps)
-        g_queue_push_tail (&self->out, caps);
+      requeue_unsent_sticky (self, GST_EVENT_STREAM_START);
+      requeue_unsent_sticky (self, GST_EVENT_CAPS);
       if (self->internal_flush) {
         gst_event_unref (event);
         return TRUE;
       }
       return gst_kithara_element_push_event (base, event);
-    }
     default:
       if (GST_EVENT_IS_SERIALIZED (event)) {
         g_queue_push_tail (&self->out, event);
@@ -204,14 +226,12 @@ handle_byte_seek (GstKitharaDecode * self, GstEvent * event)
   GST_DEBUG_OBJECT (self, "byte seek to %" G_GINT64_FORMAT, start);
   if (flags & GST_SEEK_FLAG_FLUSH) {
     /* A seek the chain makes on its own (oggdemux measuring the duration
-     * in push mode) is invisible downstream: its flush stays inside and
-     * audio already pushed is not pushed twice. */
+     * in push mode) is invisible downstream: its flush stays inside. */
     self->internal_flush = !self->external_seek;
     feed_flush (self, gst_event_get_seqnum (event));
     self->internal_flush = FALSE;
   }
-  if (!self->external_seek)
-    self->resuming = TRUE;
+
   self->offset = start;
   self->input_done = FALSE;
   feed_segment (self, start, gst_event_get_seqnum (event));
@@ -334,11 +354,54 @@ remove_decoder (GstKitharaDecode * self)
   self->decoder = NULL;
 }
 
+/* Whether downstream takes every format @srcpad may produce: then the
+ * decoder talks to it directly, as under decodebin, and picks the same
+ * format; otherwise audioconvert converts to what downstream accepts. */
+static gboolean
+needs_conversion (GstKitharaDecode * self, GstPad * srcpad)
+{
+  GstCaps *produced = gst_pad_query_caps (srcpad, NULL);
+  GstCaps *accepted = gst_pad_peer_query_caps (gst_kithara_element_get_src_pad
+      (GST_KITHARA_ELEMENT (self)), NULL);
+  gboolean convert = !gst_caps_is_subset (produced, accepted);
+
+  gst_caps_unref (produced);
+  gst_caps_unref (accepted);
+  return convert;
+}
+
+/* Links @srcpad (decoder output, or a raw parsebin pad) to the capture
+ * pad, through audioconvert when needed. */
+static gboolean
+route_to_capture (GstKitharaDecode * self, GstPad * srcpad)
+{
+  GstPad *convert_sink = gst_element_get_static_pad (self->convert, "sink");
+  GstPad *convert_src = gst_element_get_static_pad (self->convert, "src");
+  GstPad *peer = gst_pad_get_peer (self->capture_pad);
+  gboolean ok;
+
+  if (peer) {
+    gst_pad_unlink (peer, self->capture_pad);
+    gst_object_unref (peer);
+  }
+  if (needs_conversion (self, srcpad)) {
+    GST_DEBUG_OBJECT (self, "decoding through audioconvert");
+    ok = gst_pad_link (convert_src, self->capture_pad) == GST_PAD_LINK_OK &&
+        gst_pad_link (srcpad, convert_sink) == GST_PAD_LINK_OK;
+  } else {
+    ok = gst_pad_link (srcpad, self->capture_pad) == GST_PAD_LINK_OK;
+  }
+  gst_object_unref (convert_sink);
+  gst_object_unref (convert_src);
+  return ok;
+}
+
 static void
 link_audio_pad (GstKitharaDecode * self, GstPad * pad)
 {
   GstCaps *caps = gst_pad_get_current_caps (pad);
-  GstPad *target = NULL;
+  GstPad *decoder_src = NULL, *decoder_sink = NULL;
+  gboolean ok;
 
   if (caps == NULL)
     caps = gst_pad_query_caps (pad, NULL);
@@ -346,7 +409,7 @@ link_audio_pad (GstKitharaDecode * self, GstPad * pad)
   remove_decoder (self);
   if (gst_structure_has_name (gst_caps_get_structure (caps, 0),
           "audio/x-raw")) {
-    target = gst_element_get_static_pad (self->convert, "sink");
+    ok = route_to_capture (self, pad);
   } else {
     self->decoder = make_decoder_for (self, caps);
     if (self->decoder == NULL) {
@@ -363,19 +426,21 @@ link_audio_pad (GstKitharaDecode * self, GstPad * pad)
       return;
     }
     gst_element_sync_state_with_parent (self->decoder);
-    if (!gst_element_link (self->decoder, self->convert))
-      GST_WARNING_OBJECT (self, "could not link decoder to audioconvert");
-    target = gst_element_get_static_pad (self->decoder, "sink");
+    decoder_src = gst_element_get_static_pad (self->decoder, "src");
+    decoder_sink = gst_element_get_static_pad (self->decoder, "sink");
+    ok = route_to_capture (self, decoder_src) &&
+        gst_pad_link (pad, decoder_sink) == GST_PAD_LINK_OK;
+    gst_object_unref (decoder_src);
+    gst_object_unref (decoder_sink);
   }
 
-  if (gst_pad_link (pad, target) != GST_PAD_LINK_OK) {
+  if (!ok) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
         ("could not link %" GST_PTR_FORMAT, caps));
     self->failed = TRUE;
   } else {
     gst_object_replace ((GstObject **) & self->linked_pad, GST_OBJECT (pad));
   }
-  gst_object_unref (target);
   gst_caps_unref (caps);
 }
 
@@ -526,9 +591,6 @@ build_chain (GstKitharaDecode * self)
   gst_pad_set_chain_function (self->capture_pad, capture_chain);
   gst_pad_set_event_function (self->capture_pad, capture_event);
   gst_pad_set_query_function (self->capture_pad, capture_query);
-  pad = gst_element_get_static_pad (self->convert, "src");
-  gst_pad_link (pad, self->capture_pad);
-  gst_object_unref (pad);
   return TRUE;
 }
 
@@ -559,8 +621,6 @@ reset_chain (GstKitharaDecode * self)
   gst_clear_object (&self->next_pad);
   clear_out_queue (self);
   self->offset = 0;
-  self->resuming = FALSE;
-  self->pushed_end = GST_CLOCK_TIME_NONE;
   self->started = FALSE;
   self->input_done = FALSE;
   self->failed = FALSE;
@@ -569,42 +629,6 @@ reset_chain (GstKitharaDecode * self)
 
 /* ------------------------------------------------------------------ */
 /* The tick */
-
-/* After a seek of the chain's own, the chain decodes again from before
- * what was already pushed: drop that part. */
-static GstBuffer *
-skip_already_pushed (GstKitharaDecode * self, GstBuffer * buf)
-{
-  GstClockTime pts = GST_BUFFER_PTS (buf), end;
-  GstAudioInfo info;
-  GstCaps *caps;
-  guint64 skip;
-
-  if (!self->resuming || !GST_CLOCK_TIME_IS_VALID (self->pushed_end) ||
-      !GST_CLOCK_TIME_IS_VALID (pts) || !GST_BUFFER_DURATION_IS_VALID (buf)) {
-    self->resuming = FALSE;
-    return buf;
-  }
-  end = pts + GST_BUFFER_DURATION (buf);
-  if (end <= self->pushed_end) {
-    gst_buffer_unref (buf);
-    return NULL;
-  }
-  self->resuming = FALSE;
-  if (pts >= self->pushed_end)
-    return buf;
-
-  caps = gst_pad_get_current_caps (self->capture_pad);
-  if (caps == NULL || !gst_audio_info_from_caps (&info, caps)) {
-    gst_clear_caps (&caps);
-    return buf;
-  }
-  gst_caps_unref (caps);
-  skip = gst_util_uint64_scale_round (self->pushed_end - pts,
-      GST_AUDIO_INFO_RATE (&info), GST_SECOND);
-  return gst_audio_buffer_truncate (buf, GST_AUDIO_INFO_BPF (&info), skip,
-      -1);
-}
 
 static KitharaTickResult
 push_one_out (GstKitharaDecode * self)
@@ -616,16 +640,9 @@ push_one_out (GstKitharaDecode * self)
     return KITHARA_TICK_BACKPRESSURED;
 
   item = g_queue_pop_head (&self->out);
-  if (GST_IS_BUFFER (item)) {
-    GstBuffer *buf = skip_already_pushed (self, GST_BUFFER (item));
-
-    if (buf == NULL)
-      return KITHARA_TICK_PROGRESS;
-    if (GST_BUFFER_PTS_IS_VALID (buf) && GST_BUFFER_DURATION_IS_VALID (buf))
-      self->pushed_end = GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf);
+  if (GST_IS_BUFFER (item))
     return gst_kithara_element_tick_result (base,
-        gst_kithara_element_push (base, buf));
-  }
+        gst_kithara_element_push (base, GST_BUFFER (item)));
 
   if (GST_EVENT_TYPE (item) == GST_EVENT_EOS) {
     gst_kithara_element_push_event (base, GST_EVENT (item));
@@ -797,8 +814,6 @@ gst_kithara_decode_src_event (GstKitharaElement * base, GstEvent * event)
   kithara_node_lock_tick (node);
   self->chain_thread = g_thread_self ();
   self->external_seek = TRUE;
-  self->resuming = FALSE;
-  self->pushed_end = GST_CLOCK_TIME_NONE;
   res = gst_pad_push_event (self->capture_pad, event);
   self->external_seek = FALSE;
   self->chain_thread = NULL;

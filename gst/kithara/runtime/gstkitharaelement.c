@@ -323,10 +323,21 @@ gst_kithara_element_sink_event (GstPad * pad, GstObject * parent,
     case GST_EVENT_FLUSH_STOP:{
       GstCaps *caps = gst_pad_get_current_caps (pad);
 
+      GstEvent *start = gst_pad_get_sticky_event (pad,
+          GST_EVENT_STREAM_START, 0);
+      GstEvent *start_sent = gst_pad_get_sticky_event (priv->srcpad,
+          GST_EVENT_STREAM_START, 0);
+
       kithara_node_lock_tick (priv->node);
       kithara_inlet_set_flushing (priv->inlet, FALSE);
-      /* Caps that were still queued when the flush dropped them are
-       * sticky on the pad and will not be sent again: requeue them. */
+      /* Stream-start and caps that were still queued when the flush
+       * dropped them are sticky on the pad and will not be sent again:
+       * requeue them. */
+      if (start && start_sent == NULL)
+        kithara_inlet_push (priv->inlet, GST_MINI_OBJECT_CAST
+            (gst_event_ref (start)), FALSE);
+      gst_clear_event (&start);
+      gst_clear_event (&start_sent);
       if (caps && (priv->caps == NULL || !gst_caps_is_equal (caps,
                   priv->caps)))
         kithara_inlet_push (priv->inlet,

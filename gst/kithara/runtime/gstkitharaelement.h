@@ -18,7 +18,8 @@ G_DECLARE_DERIVABLE_TYPE (GstKitharaElement, gst_kithara_element, GST,
 /**
  * GstKitharaElementClass:
  * @set_caps: new input caps, in stream order, on the worker; configure
- *   processing and return %FALSE if they cannot be handled.
+ *   processing (draining what the old caps left, if anything) and return
+ *   %FALSE if they cannot be handled.
  * @output_caps: the caps to push downstream for the given input caps
  *   (transfer full); the default is the input caps.
  * @handle_buffer: process one buffer (transfer full) on the worker and
@@ -29,8 +30,8 @@ G_DECLARE_DERIVABLE_TYPE (GstKitharaElement, gst_kithara_element, GST,
  *   when the element stops, never concurrently with a tick.
  * @tick: replaces the default tick (pop one item from the inlet and
  *   handle it) for nodes that produce on their own.
- * @drain: push out what is held back (e.g. a filter tail) before EOS or
- *   before new caps take effect; on the worker.
+ * @drain: push out what is held back (e.g. a filter tail) before EOS;
+ *   on the worker.
  * @transform_caps: for elements whose output caps differ from their
  *   input caps: the caps on the other side of the element for @caps seen
  *   on the pad of @direction.  Without it the element proxies caps.

@@ -194,6 +194,13 @@ GST_START_TEST (test_flac_bit_exact)
 
 GST_END_TEST;
 
+GST_START_TEST (test_mp3_same_as_decodebin)
+{
+  check_same_as_decodebin ("a.mp3", S16_STEREO, "lamemp3enc");
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------ */
 
 static guint
@@ -563,6 +570,7 @@ kitharadecode_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_wav_bit_exact);
   tcase_add_test (tc, test_flac_bit_exact);
+  tcase_add_test (tc, test_mp3_same_as_decodebin);
   tcase_add_test (tc, test_threads_independent_of_streams);
   tcase_add_test (tc, test_seek_wav);
   tcase_add_test (tc, test_seek_flac);
