@@ -1,0 +1,56 @@
+/* Shared helpers of the benchmarks: process CPU time, context switches,
+ * thread counts, medians.  Benchmarks measure; they assert nothing. */
+#ifndef __KITHARA_BENCH_UTIL_H__
+#define __KITHARA_BENCH_UTIL_H__
+
+#include <glib.h>
+#include <sys/resource.h>
+
+typedef struct
+{
+  gdouble cpu_s;                /* user + system, all threads */
+  gdouble wall_s;
+  gint64 csw;                   /* voluntary + involuntary, all threads */
+} BenchSample;
+
+static inline void
+bench_sample (BenchSample * s)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  s->cpu_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+      ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  s->csw = ru.ru_nvcsw + ru.ru_nivcsw;
+  s->wall_s = g_get_monotonic_time () / 1e6;
+}
+
+static inline guint
+bench_thread_count (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  while (dir && g_dir_read_name (dir))
+    n++;
+  if (dir)
+    g_dir_close (dir);
+  return n;
+}
+
+static inline gint
+bench_compare_doubles (gconstpointer a, gconstpointer b)
+{
+  gdouble da = *(const gdouble *) a, db = *(const gdouble *) b;
+
+  return da < db ? -1 : da > db;
+}
+
+static inline gdouble
+bench_median (gdouble * values, guint n)
+{
+  qsort (values, n, sizeof (gdouble), (GCompareFunc) bench_compare_doubles);
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+#endif /* __KITHARA_BENCH_UTIL_H__ */
