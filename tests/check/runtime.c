@@ -970,6 +970,54 @@ GST_START_TEST (test_state_change_from_worker)
 
 GST_END_TEST;
 
+/* A state change from a bus sync handler running on the worker (the
+ * error of a node is posted from its tick). */
+static GstBusSyncReply
+stop_on_error (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  Flag *done = user_data;
+
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GstElement *pipeline = g_object_get_data (G_OBJECT (bus), "pipeline");
+
+    fail_unless (kithara_in_worker_thread ());
+    fail_unless_equals_int (gst_element_set_state (pipeline,
+            GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+    flag_raise (NULL, done);
+  }
+  return GST_BUS_PASS;
+}
+
+GST_START_TEST (test_state_change_from_bus_handler)
+{
+  GstElement *p = gst_parse_launch ("appsrc name=src format=time ! "
+      "kitharaeq ! fakesink", NULL);
+  GstBus *bus = gst_element_get_bus (p);
+  GstState state;
+  Flag done;
+
+  g_mutex_init (&done.lock);
+  g_cond_init (&done.cond);
+  done.count = 0;
+  g_object_set_data (G_OBJECT (bus), "pipeline", p);
+  gst_bus_set_sync_handler (bus, stop_on_error, &done, NULL);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  /* No caps: the node fails in its tick and posts the error there. */
+  gst_app_src_push_buffer (GST_APP_SRC (bin_child (p, "src")),
+      make_tone_buffer (480, 0));
+  flag_wait (&done, 1);
+  gst_element_get_state (p, &state, NULL, GST_CLOCK_TIME_NONE);
+  fail_unless_equals_int (state, GST_STATE_NULL);
+
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (p);
+  g_mutex_clear (&done.lock);
+  g_cond_clear (&done.cond);
+}
+
+GST_END_TEST;
+
 static Suite *
 kithara_runtime_suite (void)
 {
@@ -986,6 +1034,7 @@ kithara_runtime_suite (void)
   tcase_add_test (tc, test_slow_tick_reported);
   tcase_add_test (tc, test_lifecycle_cycles);
   tcase_add_test (tc, test_state_change_from_worker);
+  tcase_add_test (tc, test_state_change_from_bus_handler);
   return s;
 }
 
