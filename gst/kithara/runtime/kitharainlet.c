@@ -277,6 +277,20 @@ kithara_inlet_check_full (KitharaInlet * inlet, KitharaNode * producer)
   return full;
 }
 
+/* Drops every item and releases everyone waiting on the inlet: blocked
+ * pushers re-check the state, backpressured producers get a tick. */
+static void
+empty_and_unlock (KitharaInlet * inlet)
+{
+  GPtrArray *woken;
+
+  clear_items_locked (inlet);
+  woken = take_waiters_locked (inlet);
+  g_cond_broadcast (&inlet->space_cond);
+  g_mutex_unlock (&inlet->lock);
+  wake_all (woken);
+}
+
 /**
  * kithara_inlet_set_flushing:
  *
@@ -286,15 +300,9 @@ kithara_inlet_check_full (KitharaInlet * inlet, KitharaNode * producer)
 void
 kithara_inlet_set_flushing (KitharaInlet * inlet, gboolean flushing)
 {
-  GPtrArray *woken;
-
   g_mutex_lock (&inlet->lock);
   inlet->state = flushing ? GST_FLOW_FLUSHING : GST_FLOW_OK;
-  clear_items_locked (inlet);
-  woken = take_waiters_locked (inlet);
-  g_cond_broadcast (&inlet->space_cond);
-  g_mutex_unlock (&inlet->lock);
-  wake_all (woken);
+  empty_and_unlock (inlet);
 }
 
 /**
@@ -307,16 +315,10 @@ kithara_inlet_set_flushing (KitharaInlet * inlet, gboolean flushing)
 void
 kithara_inlet_set_closed (KitharaInlet * inlet, GstFlowReturn reason)
 {
-  GPtrArray *woken;
-
   g_mutex_lock (&inlet->lock);
   if (inlet->state == GST_FLOW_OK)
     inlet->state = reason;
-  clear_items_locked (inlet);
-  woken = take_waiters_locked (inlet);
-  g_cond_broadcast (&inlet->space_cond);
-  g_mutex_unlock (&inlet->lock);
-  wake_all (woken);
+  empty_and_unlock (inlet);
 }
 
 void
