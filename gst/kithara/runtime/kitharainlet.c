@@ -33,6 +33,7 @@ struct _KitharaInlet
   guint low_percent;
 
   GstFlowReturn state;          /* OK, FLUSHING, EOS or an error */
+  guint n_blocked;              /* foreign pushers waiting for space */
   KitharaInletOverrunFunc overrun_func;
   gpointer overrun_data;
   KitharaInletLevel level;
@@ -184,8 +185,10 @@ kithara_inlet_push (KitharaInlet * inlet, GstMiniObject * item,
       func (data);
       g_mutex_lock (&inlet->lock);
     }
+    inlet->n_blocked++;
     while (inlet->state == GST_FLOW_OK && is_full_locked (inlet))
       g_cond_wait (&inlet->space_cond, &inlet->lock);
+    inlet->n_blocked--;
   }
 
   if (inlet->state != GST_FLOW_OK) {
@@ -239,15 +242,18 @@ kithara_inlet_pop (KitharaInlet * inlet)
   }
   if (GST_IS_BUFFER (item)) {
     GstClockTime duration = GST_BUFFER_DURATION (item);
-    gboolean was_full = is_full_locked (inlet);
 
     inlet->level.buffers--;
     if (GST_CLOCK_TIME_IS_VALID (duration))
       inlet->level.time -= MIN (duration, inlet->level.time);
-    if (was_full && !is_full_locked (inlet))
-      g_cond_broadcast (&inlet->space_cond);
-    if (is_low_locked (inlet))
+    /* Blocked upstream threads and backpressured producers alike are
+     * woken at the low watermark, not at every free slot: fewer
+     * wake-ups, each followed by a burst of work. */
+    if (is_low_locked (inlet)) {
+      if (inlet->n_blocked > 0)
+        g_cond_broadcast (&inlet->space_cond);
       woken = take_waiters_locked (inlet);
+    }
   } else {
     inlet->level.events--;
   }
