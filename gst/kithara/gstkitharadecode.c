@@ -58,6 +58,8 @@ struct _GstKitharaDecode
   GstPad *capture_pad;
   GstPad *linked_pad;           /* the parsebin pad being decoded */
   GstPad *next_pad;             /* the next chained stream's audio pad */
+  gboolean linked_ended;        /* the decoded stream sent EOS */
+  GstEvent *pending_eos;        /* held until the whole input is drained */
 
   /* Stream state: touched by the tick, or under the tick lock. */
   gboolean pull_mode;
@@ -147,6 +149,15 @@ capture_event (GstPad * pad, GstObject * parent, GstEvent * event)
         return TRUE;
       }
       return gst_kithara_element_push_event (base, event);
+    case GST_EVENT_EOS:
+      /* It may only end one logical stream of a chained input (Ogg), the
+       * next one taking over: hold it until the chain has drained all of
+       * the input. */
+      GST_DEBUG_OBJECT (self, "end of the decoded stream");
+      self->linked_ended = TRUE;
+      gst_event_replace (&self->pending_eos, event);
+      gst_event_unref (event);
+      return TRUE;
     case GST_EVENT_FLUSH_STOP:
       /* Stream-start and caps dropped with the queue are sticky here and
        * will not be sent again: requeue those downstream has not had. */
@@ -440,6 +451,8 @@ link_audio_pad (GstKitharaDecode * self, GstPad * pad)
     self->failed = TRUE;
   } else {
     gst_object_replace ((GstObject **) & self->linked_pad, GST_OBJECT (pad));
+    self->linked_ended = FALSE;
+    gst_clear_event (&self->pending_eos);
   }
   gst_caps_unref (caps);
 }
@@ -485,6 +498,19 @@ parsebin_pad_added (GstElement * parsebin, GstPad * pad, gpointer user_data)
   if (audio && self->linked_pad && self->next_pad == NULL &&
       GST_OBJECT_PARENT (pad) == GST_OBJECT_PARENT (self->linked_pad) &&
       gst_pad_is_linked (self->linked_pad)) {
+    if (self->linked_ended) {
+      /* The current stream is over: switch to the next one now, before
+       * its first (header) packets arrive. */
+      GstPad *peer = gst_pad_get_peer (self->linked_pad);
+
+      if (peer) {
+        gst_pad_unlink (self->linked_pad, peer);
+        gst_object_unref (peer);
+      }
+      gst_clear_object (&self->linked_pad);
+      link_audio_pad (self, pad);
+      return;
+    }
     self->next_pad = gst_object_ref (pad);
     return;
   }
@@ -619,6 +645,8 @@ reset_chain (GstKitharaDecode * self)
   remove_decoder (self);
   gst_clear_object (&self->linked_pad);
   gst_clear_object (&self->next_pad);
+  gst_clear_event (&self->pending_eos);
+  self->linked_ended = FALSE;
   clear_out_queue (self);
   self->offset = 0;
   self->started = FALSE;
@@ -664,6 +692,17 @@ start_stream (GstKitharaDecode * self)
   self->started = TRUE;
 }
 
+/* Feeds EOS into the chain; it is processed synchronously, so once that
+ * returns the decoded stream's own EOS, if held, is the real end. */
+static void
+feed_eos (GstKitharaDecode * self)
+{
+  self->input_done = TRUE;
+  gst_pad_push_event (self->feed_pad, gst_event_new_eos ());
+  if (self->pending_eos)
+    g_queue_push_tail (&self->out, g_steal_pointer (&self->pending_eos));
+}
+
 /* What feeding the chain returned, as a tick outcome. */
 static KitharaTickResult
 fed (GstKitharaDecode * self, GstFlowReturn ret)
@@ -677,10 +716,8 @@ fed (GstKitharaDecode * self, GstFlowReturn ret)
       return KITHARA_TICK_WAITING;
     case GST_FLOW_EOS:
       /* The chain wants no more (segment done): let it drain. */
-      if (!self->input_done) {
-        self->input_done = TRUE;
-        gst_pad_push_event (self->feed_pad, gst_event_new_eos ());
-      }
+      if (!self->input_done)
+        feed_eos (self);
       return KITHARA_TICK_PROGRESS;
     case GST_FLOW_NOT_LINKED:
       if (!self->failed)
@@ -738,8 +775,7 @@ feed_chain (GstKitharaDecode * self)
     ret = gst_pad_pull_range (gst_kithara_element_get_sink_pad (base),
         self->offset, blocksize, &buf);
     if (ret == GST_FLOW_EOS) {
-      self->input_done = TRUE;
-      gst_pad_push_event (self->feed_pad, gst_event_new_eos ());
+      feed_eos (self);
       return KITHARA_TICK_PROGRESS;
     }
     if (ret != GST_FLOW_OK)
@@ -753,8 +789,11 @@ feed_chain (GstKitharaDecode * self)
       return KITHARA_TICK_WAITING;
     if (GST_IS_BUFFER (item))
       return fed (self, gst_pad_push (self->feed_pad, GST_BUFFER (item)));
-    if (GST_EVENT_TYPE (item) == GST_EVENT_EOS)
-      self->input_done = TRUE;
+    if (GST_EVENT_TYPE (item) == GST_EVENT_EOS) {
+      gst_event_unref (GST_EVENT (item));
+      feed_eos (self);
+      return KITHARA_TICK_PROGRESS;
+    }
     gst_pad_push_event (self->feed_pad, GST_EVENT (item));
     return KITHARA_TICK_PROGRESS;
   }
@@ -974,6 +1013,7 @@ gst_kithara_decode_finalize (GObject * object)
 
   destroy_chain (self);
   clear_out_queue (self);
+  gst_clear_event (&self->pending_eos);
   G_OBJECT_CLASS (gst_kithara_decode_parent_class)->finalize (object);
 }
 
