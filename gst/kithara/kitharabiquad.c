@@ -7,6 +7,12 @@
  * step towards their targets and the coefficients are recomputed, so a
  * gain step becomes a ~10 ms glide instead of a click.
  *
+ * The recursion of one band on one channel is a serial chain of
+ * multiply-adds, so the loops run independent chains side by side: two
+ * channels at once, and two cascaded bands at once with the second one
+ * sample behind the first.  The arithmetic is the same as one band after
+ * the other, only its order in time differs.
+ *
  * A band at 0 dB whose smoothing has settled has exactly the identity
  * coefficients (b = a); once its memory has rung out it is skipped, and
  * when every band is in that state the cascade leaves the data alone.
@@ -48,6 +54,7 @@ struct _KitharaBiquadBank
   Band *bands;
   KitharaBiquadState *state;    /* [band][channel] */
   double *scratch;              /* [channel][frame] */
+  guint *running;               /* indices of the bands run in a block */
 };
 
 gboolean
@@ -157,6 +164,7 @@ kithara_biquad_bank_new (guint max_bands, guint channels, double rate)
   bank->bands = g_new0 (Band, max_bands);
   bank->state = g_new0 (KitharaBiquadState, (gsize) max_bands * channels);
   bank->scratch = g_new0 (double, (gsize) channels * KITHARA_BIQUAD_BLOCK);
+  bank->running = g_new0 (guint, max_bands);
   for (i = 0; i < max_bands; i++)
     kithara_biquad_bank_set_band (bank, i, &flat);
   kithara_biquad_bank_reset (bank);
@@ -171,6 +179,7 @@ kithara_biquad_bank_free (KitharaBiquadBank * bank)
   g_free (bank->bands);
   g_free (bank->state);
   g_free (bank->scratch);
+  g_free (bank->running);
   g_free (bank);
 }
 
@@ -307,42 +316,171 @@ prepare_block (KitharaBiquadBank * bank, guint n)
   return any;
 }
 
+#define TDF2(c, s1, s2, in, y)                  \
+  G_STMT_START {                                \
+    y = (c)->b0 * (in) + s1;                    \
+    s1 = (c)->b1 * (in) - (c)->a1 * y + s2;     \
+    s2 = (c)->b2 * (in) - (c)->a2 * y;          \
+  } G_STMT_END
+
+/* Runs two cascaded bands over @n frames of two channels, the second
+ * band one sample behind the first: four independent chains per
+ * iteration instead of one serial chain through every band. */
+static void
+run_quad (const KitharaBiquadCoeffs * c, const KitharaBiquadCoeffs * d,
+    KitharaBiquadState * sc, KitharaBiquadState * sd, double *xa,
+    double *xb, guint n)
+{
+  double ca1 = sc[0].s1, ca2 = sc[0].s2, cb1 = sc[1].s1, cb2 = sc[1].s2;
+  double da1 = sd[0].s1, da2 = sd[0].s2, db1 = sd[1].s1, db2 = sd[1].s2;
+  double ta, tb, ya, yb, za, zb;
+  guint i;
+
+  TDF2 (c, ca1, ca2, xa[0], ta);
+  TDF2 (c, cb1, cb2, xb[0], tb);
+  for (i = 1; i < n; i++) {
+    TDF2 (c, ca1, ca2, xa[i], ya);
+    TDF2 (c, cb1, cb2, xb[i], yb);
+    TDF2 (d, da1, da2, ta, za);
+    TDF2 (d, db1, db2, tb, zb);
+    xa[i - 1] = za;
+    xb[i - 1] = zb;
+    ta = ya;
+    tb = yb;
+  }
+  TDF2 (d, da1, da2, ta, za);
+  TDF2 (d, db1, db2, tb, zb);
+  xa[n - 1] = za;
+  xb[n - 1] = zb;
+
+  sc[0].s1 = ca1;
+  sc[0].s2 = ca2;
+  sc[1].s1 = cb1;
+  sc[1].s2 = cb2;
+  sd[0].s1 = da1;
+  sd[0].s2 = da2;
+  sd[1].s1 = db1;
+  sd[1].s2 = db2;
+}
+
+/* One band over two channels: two independent chains. */
+static void
+run_pair (const KitharaBiquadCoeffs * c, KitharaBiquadState * st,
+    double *xa, double *xb, guint n)
+{
+  double a1 = st[0].s1, a2 = st[0].s2, b1 = st[1].s1, b2 = st[1].s2;
+  double ya, yb;
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    TDF2 (c, a1, a2, xa[i], ya);
+    TDF2 (c, b1, b2, xb[i], yb);
+    xa[i] = ya;
+    xb[i] = yb;
+  }
+  st[0].s1 = a1;
+  st[0].s2 = a2;
+  st[1].s1 = b1;
+  st[1].s2 = b2;
+}
+
+/* Two cascaded bands over one channel, the second one sample behind. */
+static void
+run_skew (const KitharaBiquadCoeffs * c, const KitharaBiquadCoeffs * d,
+    KitharaBiquadState * sc, KitharaBiquadState * sd, double *x, guint n)
+{
+  double c1 = sc->s1, c2 = sc->s2, d1 = sd->s1, d2 = sd->s2, t, y, z;
+  guint i;
+
+  TDF2 (c, c1, c2, x[0], t);
+  for (i = 1; i < n; i++) {
+    TDF2 (c, c1, c2, x[i], y);
+    TDF2 (d, d1, d2, t, z);
+    x[i - 1] = z;
+    t = y;
+  }
+  TDF2 (d, d1, d2, t, z);
+  x[n - 1] = z;
+
+  sc->s1 = c1;
+  sc->s2 = c2;
+  sd->s1 = d1;
+  sd->s2 = d2;
+}
+
+/* One band over one channel. */
+static void
+run_one (const KitharaBiquadCoeffs * c, KitharaBiquadState * st, double *x,
+    guint n)
+{
+  double s1 = st->s1, s2 = st->s2, y;
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    TDF2 (c, s1, s2, x[i], y);
+    x[i] = y;
+  }
+  st->s1 = s1;
+  st->s2 = s2;
+}
+
+/* Channel @ch (and @ch + 1 if @pair) through the running bands. */
+static void
+run_channels (KitharaBiquadBank * bank, const guint * run, guint n_run,
+    guint ch, gboolean pair, guint n)
+{
+  guint channels = bank->channels, k;
+  double *xa = bank->scratch + ch * KITHARA_BIQUAD_BLOCK;
+  double *xb = xa + KITHARA_BIQUAD_BLOCK;
+
+  if (!pair) {
+    for (k = 0; k + 1 < n_run; k += 2)
+      run_skew (&bank->bands[run[k]].c, &bank->bands[run[k + 1]].c,
+          &bank->state[run[k] * channels + ch],
+          &bank->state[run[k + 1] * channels + ch], xa, n);
+    if (k < n_run)
+      run_one (&bank->bands[run[k]].c, &bank->state[run[k] * channels + ch],
+          xa, n);
+    return;
+  }
+  for (k = 0; k + 1 < n_run; k += 2)
+    run_quad (&bank->bands[run[k]].c, &bank->bands[run[k + 1]].c,
+        &bank->state[run[k] * channels + ch],
+        &bank->state[run[k + 1] * channels + ch], xa, xb, n);
+  if (k < n_run)
+    run_pair (&bank->bands[run[k]].c, &bank->state[run[k] * channels + ch],
+        xa, xb, n);
+}
+
 static void
 run_block (KitharaBiquadBank * bank, guint n)
 {
-  guint channels = bank->channels, b, ch, i;
+  guint channels = bank->channels, *run = bank->running;
+  guint n_run = 0, b, ch, k;
 
-  for (b = 0; b < bank->n_bands; b++) {
-    Band *band = &bank->bands[b];
-    const KitharaBiquadCoeffs c = band->c;
+  for (b = 0; b < bank->n_bands; b++)
+    if (bank->bands[b].run)
+      run[n_run++] = b;
+
+  for (ch = 0; ch + 1 < channels; ch += 2)
+    run_channels (bank, run, n_run, ch, TRUE, n);
+  if (ch < channels)
+    run_channels (bank, run, n_run, ch, FALSE, n);
+
+  for (k = 0; k < n_run; k++) {
+    Band *band = &bank->bands[run[k]];
+    KitharaBiquadState *st = &bank->state[run[k] * channels];
     double peak = 0.0;
 
-    if (!band->run)
-      continue;
-
     for (ch = 0; ch < channels; ch++) {
-      KitharaBiquadState *st = &bank->state[b * channels + ch];
-      double *x = bank->scratch + ch * KITHARA_BIQUAD_BLOCK;
-      double s1 = st->s1, s2 = st->s2;
-
-      for (i = 0; i < n; i++) {
-        double in = x[i], y = c.b0 * in + s1;
-
-        s1 = c.b1 * in - c.a1 * y + s2;
-        s2 = c.b2 * in - c.a2 * y;
-        x[i] = y;
-      }
-      st->s1 = s1;
-      st->s2 = s2;
-      kithara_biquad_state_flush_denormals (st);
-      peak = MAX (peak, MAX (fabs (st->s1), fabs (st->s2)));
+      kithara_biquad_state_flush_denormals (&st[ch]);
+      peak = MAX (peak, MAX (fabs (st[ch].s1), fabs (st[ch].s2)));
     }
 
     /* With identity coefficients the memory only decays; once it is
      * negligible the band can be skipped without a discontinuity. */
     if (peak < RING_OUT && band_is_identity (band)) {
-      memset (&bank->state[b * channels], 0,
-          sizeof (KitharaBiquadState) * channels);
+      memset (st, 0, sizeof (KitharaBiquadState) * channels);
       band->live = FALSE;
     }
   }

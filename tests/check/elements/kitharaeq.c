@@ -95,6 +95,7 @@ cookbook (Shape shape, double f0, double q, double gain_db, double fs,
       a[2] = 1 - alpha;
       break;
     case ALL_PASS:
+    default:
       b[0] = 1 - alpha;
       b[1] = -2 * c;
       b[2] = 1 + alpha;
@@ -401,19 +402,25 @@ GST_START_TEST (test_band_response)
 GST_END_TEST;
 
 /* The default 10-band layout with several bands active at once is the
- * product of the band responses. */
+ * product of the band responses, on every channel: 1, 2 and 3 channels
+ * (an odd count leaves a channel without a partner), each channel with
+ * its own tone. */
+static const guint cascade_channels[] = { 1, 2, 3 };
+
 GST_START_TEST (test_cascade_response)
 {
   static const double gains[10] = { 6, 0, -4, 0, 3, -8, 0, 5, 0, -3 };
+  const guint channels = cascade_channels[__i__];
+  const guint n_freqs = G_N_ELEMENTS (test_freqs);
   GString *props = g_string_new ("");
   double fc[10], q[10], max_err = 0.0;
   Shape shape[10];
   Eq e;
-  guint i, b;
+  guint i, b, ch;
 
   for (b = 0; b < 10; b++)
     g_string_append_printf (props, " band%u::gain=%g", b, gains[b]);
-  eq_open (&e, props->str, TRUE, 1, RATE);
+  eq_open (&e, props->str, TRUE, channels, RATE);
   for (b = 0; b < 10; b++) {
     gchar *name = g_strdup_printf ("band%u", b);
     GObject *band = gst_child_proxy_get_child_by_name (GST_CHILD_PROXY (e.eq),
@@ -426,22 +433,28 @@ GST_START_TEST (test_cascade_response)
     g_free (name);
   }
 
-  for (i = 0; i < G_N_ELEMENTS (test_freqs); i++) {
-    Tones t = { RATE, {test_freqs[i]}, {0.5}
-    };
-    double complex h = 1.0;
-    double gain;
+  for (i = 0; i < n_freqs; i++) {
+    Tones t = { RATE };
+    double gain[MAX_CHANNELS];
 
-    measure_gains (&e, &t, 9600, 4800, &gain);
-    for (b = 0; b < 10; b++)
-      h *= shape_response (shape[b], fc[b], q[b], gains[b], RATE,
-          test_freqs[i]);
-    fail_unless (fabs (db (gain) - db (cabs (h))) < 0.1,
-        "%g Hz: measured %.4f dB, expected %.4f dB", test_freqs[i],
-        db (gain), db (cabs (h)));
-    max_err = MAX (max_err, fabs (db (gain) - db (cabs (h))));
+    for (ch = 0; ch < channels; ch++) {
+      t.freq[ch] = test_freqs[(i + 7 * ch) % n_freqs];
+      t.amp[ch] = 0.5;
+    }
+    measure_gains (&e, &t, 9600, 4800, gain);
+    for (ch = 0; ch < channels; ch++) {
+      double complex h = 1.0;
+
+      for (b = 0; b < 10; b++)
+        h *= shape_response (shape[b], fc[b], q[b], gains[b], RATE, t.freq[ch]);
+      fail_unless (fabs (db (gain[ch]) - db (cabs (h))) < 0.1,
+          "channel %u, %g Hz: measured %.4f dB, expected %.4f dB", ch,
+          t.freq[ch], db (gain[ch]), db (cabs (h)));
+      max_err = MAX (max_err, fabs (db (gain[ch]) - db (cabs (h))));
+    }
   }
-  g_print ("10-band cascade: max error %.2e dB\n", max_err);
+  g_print ("10-band cascade, %u channel(s): max error %.2e dB\n", channels,
+      max_err);
   eq_close (&e);
   g_string_free (props, TRUE);
 }
@@ -1037,7 +1050,8 @@ kitharaeq_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_loop_test (tc, test_band_response, 0, G_N_ELEMENTS (band_cases));
-  tcase_add_test (tc, test_cascade_response);
+  tcase_add_loop_test (tc, test_cascade_response, 0,
+      G_N_ELEMENTS (cascade_channels));
   tcase_add_test (tc, test_flat_is_bypass);
   tcase_add_test (tc, test_isolator_kill);
   tcase_add_test (tc, test_isolator_sums_flat);
