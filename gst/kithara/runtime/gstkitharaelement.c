@@ -322,7 +322,6 @@ gst_kithara_element_sink_event (GstPad * pad, GstObject * parent,
       return gst_pad_push_event (priv->srcpad, event);
     case GST_EVENT_FLUSH_STOP:{
       GstCaps *caps = gst_pad_get_current_caps (pad);
-
       GstEvent *start = gst_pad_get_sticky_event (pad,
           GST_EVENT_STREAM_START, 0);
       GstEvent *start_sent = gst_pad_get_sticky_event (priv->srcpad,
