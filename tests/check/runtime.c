@@ -831,16 +831,19 @@ GST_START_TEST (test_slow_tick_reported)
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, slow_probe, NULL, NULL);
   gst_object_unref (pad);
   gst_element_set_state (p, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), GST_CLOCK_TIME_NONE,
-      GST_MESSAGE_ELEMENT);
-  s = gst_message_get_structure (msg);
-  fail_unless (gst_structure_has_name (s, "kithara-slow-tick"));
-  fail_unless_equals_string (gst_structure_get_string (s, "element"),
-      "sluggish");
-  fail_unless (gst_structure_get_uint64 (s, "duration", &duration));
-  fail_unless (duration >= 20 * GST_MSECOND);
-  gst_message_unref (msg);
-  fail_unless (stats_uint64 (bin_child (p, "sluggish"), "slow-ticks") == 1);
+  /* On a loaded machine other ticks may also overrun 5 ms: every report
+   * must name the element, and the one of the 20 ms tick must come. */
+  do {
+    msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p),
+        GST_CLOCK_TIME_NONE, GST_MESSAGE_ELEMENT);
+    s = gst_message_get_structure (msg);
+    fail_unless (gst_structure_has_name (s, "kithara-slow-tick"));
+    fail_unless_equals_string (gst_structure_get_string (s, "element"),
+        "sluggish");
+    fail_unless (gst_structure_get_uint64 (s, "duration", &duration));
+    gst_message_unref (msg);
+  } while (duration < 20 * GST_MSECOND);
+  fail_unless (stats_uint64 (bin_child (p, "sluggish"), "slow-ticks") >= 1);
 
   gst_element_set_state (p, GST_STATE_NULL);
   gst_object_unref (p);

@@ -106,6 +106,10 @@ run_pass (KitharaWorker * worker)
     if (!g_atomic_int_compare_and_exchange (&node->wake, 1, 0))
       continue;
 
+    /* The tick may remove the node and drop its owner's last reference
+     * (a state change from a pad probe): keep the node alive until we
+     * are done with it. */
+    kithara_node_ref (node);
     worker->current = node;
     g_mutex_unlock (&worker->lock);
 
@@ -122,9 +126,11 @@ run_pass (KitharaWorker * worker)
       g_cond_broadcast (&worker->tick_done_cond);
     ticked++;
 
+    cls = g_atomic_int_get (&node->service_class);
+    kithara_node_unref (node);
+
     if (worker->generation != generation)
       break;                    /* the node list changed under us */
-    cls = g_atomic_int_get (&node->service_class);
     higher = (1 << cls) - 1;
     if (g_atomic_int_get (&worker->wake_mask) & higher)
       break;                    /* more important work arrived: restart */

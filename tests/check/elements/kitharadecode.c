@@ -223,14 +223,15 @@ threads_while_running (const gchar * path, const gchar * chain, guint n)
 
   for (i = 0; i < n; i++) {
     gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! %s ! "
-        "fakesink sync=false", path, chain);
+        "fakesink sync=false async=false", path, chain);
 
     p[i] = gst_parse_launch (desc, NULL);
     fail_unless (p[i] != NULL);
     g_free (desc);
   }
-  /* Straight to PLAYING: a sink prerolling in PAUSED blocks the thread
-   * that pushes into it, here the shared worker. */
+  /* Straight to PLAYING, with sinks that do not preroll: a sink
+   * prerolling in PAUSED blocks the thread that pushes into it, here the
+   * shared worker. */
   for (i = 0; i < n; i++)
     gst_element_set_state (p[i], GST_STATE_PLAYING);
   threads = count_threads ();
