@@ -20,7 +20,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_kithara_element_debug);
 #define GST_CAT_DEFAULT gst_kithara_element_debug
 
 #define DEFAULT_CONTEXT KITHARA_DEFAULT_CONTEXT
-#define DEFAULT_SERVICE_CLASS KITHARA_SERVICE_CLASS_WARM
+#define DEFAULT_SERVICE_CLASS KITHARA_SERVICE_CLASS_AUTO
+/* What an "auto" node is until an exit announces otherwise. */
+#define DEFAULT_FOLLOWED_CLASS KITHARA_SERVICE_CLASS_WARM
 #define DEFAULT_MAX_SIZE_BUFFERS 4
 #define DEFAULT_MAX_SIZE_TIME (50 * GST_MSECOND)
 #define DEFAULT_LOW_WATERMARK 50
@@ -54,6 +56,15 @@ typedef struct
   KitharaInlet *inlet;
   KitharaWorker *worker;
 
+  /* Service class: the setting (possibly "auto") and the class the exit
+   * downstream last announced.  Atomic. */
+  gint class_setting;
+  gint followed_class;
+
+  /* Inlets a subclass made for pads of its own (request pads), kept at
+   * the element's limits.  Under the object lock. */
+  GPtrArray *extra_inlets;
+
   /* Properties, under the object lock. */
   gchar *context;
   guint max_size_buffers;
@@ -72,24 +83,6 @@ G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (GstKitharaElement, gst_kithara_element,
 
 #define PRIV(self) \
   ((GstKitharaElementPrivate *) gst_kithara_element_get_instance_private (self))
-
-GType
-kithara_service_class_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {KITHARA_SERVICE_CLASS_AUDIBLE, "Heard now: served first", "audible"},
-    {KITHARA_SERVICE_CLASS_WARM, "Heard soon: preloaded or silent", "warm"},
-    {KITHARA_SERVICE_CLASS_IDLE, "Background work", "idle"},
-    {0, NULL, NULL},
-  };
-
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("KitharaServiceClass", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
-}
 
 /**
  * gst_kithara_element_close:
@@ -262,6 +255,10 @@ gst_kithara_element_push (GstKitharaElement * self, GstBuffer * buf)
 gboolean
 gst_kithara_element_push_event (GstKitharaElement * self, GstEvent * event)
 {
+  if (PRIV (self)->srcpad == NULL) {
+    gst_event_unref (event);    /* a sink: nothing downstream */
+    return TRUE;
+  }
   return gst_pad_push_event (PRIV (self)->srcpad, event);
 }
 
@@ -274,10 +271,13 @@ gst_kithara_element_push_event (GstKitharaElement * self, GstEvent * event)
 gboolean
 gst_kithara_element_downstream_full (GstKitharaElement * self)
 {
-  GstPad *peer = gst_pad_get_peer (PRIV (self)->srcpad);
+  GstPad *peer;
   GstObject *parent;
   gboolean full = FALSE;
 
+  if (PRIV (self)->srcpad == NULL)
+    return FALSE;
+  peer = gst_pad_get_peer (PRIV (self)->srcpad);
   if (peer == NULL)
     return FALSE;
   parent = gst_pad_get_parent (peer);
@@ -319,20 +319,22 @@ gst_kithara_element_sink_event (GstPad * pad, GstObject * parent,
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_START:
       kithara_inlet_set_flushing (priv->inlet, TRUE);
-      return gst_pad_push_event (priv->srcpad, event);
+      return gst_kithara_element_push_event (self, event);
     case GST_EVENT_FLUSH_STOP:{
       GstCaps *caps = gst_pad_get_current_caps (pad);
       GstEvent *start = gst_pad_get_sticky_event (pad,
           GST_EVENT_STREAM_START, 0);
-      GstEvent *start_sent = gst_pad_get_sticky_event (priv->srcpad,
-          GST_EVENT_STREAM_START, 0);
+      GstEvent *start_sent = priv->srcpad ?
+          gst_pad_get_sticky_event (priv->srcpad, GST_EVENT_STREAM_START, 0) :
+          NULL;
 
       kithara_node_lock_tick (priv->node);
       kithara_inlet_set_flushing (priv->inlet, FALSE);
       /* Stream-start and caps that were still queued when the flush
        * dropped them are sticky on the pad and will not be sent again:
-       * requeue them. */
-      if (start && start_sent == NULL)
+       * requeue them.  (A sink keeps its own stream state: it gets both
+       * back.) */
+      if (start && (start_sent == NULL || priv->srcpad == NULL))
         kithara_inlet_push (priv->inlet, GST_MINI_OBJECT_CAST
             (gst_event_ref (start)), FALSE);
       gst_clear_event (&start);
@@ -345,7 +347,7 @@ gst_kithara_element_sink_event (GstPad * pad, GstObject * parent,
       gst_segment_init (&priv->segment, GST_FORMAT_UNDEFINED);
       if (klass->flush)
         klass->flush (self);
-      res = gst_pad_push_event (priv->srcpad, event);
+      res = gst_kithara_element_push_event (self, event);
       kithara_node_unlock_tick (priv->node);
       kithara_node_wake (priv->node);
       return res;
@@ -450,7 +452,13 @@ gst_kithara_element_src_event (GstPad * pad, GstObject * parent,
     GstEvent * event)
 {
   GstKitharaElementClass *klass = GST_KITHARA_ELEMENT_GET_CLASS (parent);
+  KitharaServiceClass announced;
 
+  if (kithara_service_class_event_parse (event, &announced)) {
+    gst_event_unref (event);
+    klass->follow_service_class (GST_KITHARA_ELEMENT (parent), announced);
+    return TRUE;
+  }
   if (klass->src_event)
     return klass->src_event (GST_KITHARA_ELEMENT (parent), event);
   return gst_pad_event_default (pad, parent, event);
@@ -478,13 +486,108 @@ inlet_overrun (gpointer user_data)
   g_signal_emit (self, signals[SIGNAL_OVERRUN], 0);
 }
 
+/* Called with the object lock held. */
 static void
 apply_limits (GstKitharaElement * self)
 {
   GstKitharaElementPrivate *priv = PRIV (self);
+  guint i;
 
   kithara_inlet_set_limits (priv->inlet, priv->max_size_buffers,
       priv->max_size_time, priv->low_watermark);
+  for (i = 0; i < priv->extra_inlets->len; i++)
+    kithara_inlet_set_limits (g_ptr_array_index (priv->extra_inlets, i),
+        priv->max_size_buffers, priv->max_size_time, priv->low_watermark);
+}
+
+/**
+ * gst_kithara_element_new_inlet:
+ *
+ * Returns: (transfer full): an inlet feeding this element's node, for a
+ * pad of the subclass's own (a request pad), kept at the element's
+ * max-size-buffers/max-size-time/low-watermark.  Closed (flushing) until
+ * the subclass opens it.  Free it with gst_kithara_element_free_inlet().
+ */
+KitharaInlet *
+gst_kithara_element_new_inlet (GstKitharaElement * self)
+{
+  GstKitharaElementPrivate *priv = PRIV (self);
+  KitharaInlet *inlet = kithara_inlet_new (priv->node);
+
+  kithara_inlet_set_overrun_func (inlet, inlet_overrun, self);
+  GST_OBJECT_LOCK (self);
+  g_ptr_array_add (priv->extra_inlets, inlet);
+  apply_limits (self);
+  GST_OBJECT_UNLOCK (self);
+  return inlet;
+}
+
+void
+gst_kithara_element_free_inlet (GstKitharaElement * self,
+    KitharaInlet * inlet)
+{
+  GST_OBJECT_LOCK (self);
+  g_ptr_array_remove (PRIV (self)->extra_inlets, inlet);
+  GST_OBJECT_UNLOCK (self);
+  kithara_inlet_free (inlet);
+}
+
+/* The class the node runs at: the explicit setting, else the followed one. */
+static KitharaServiceClass
+effective_class (GstKitharaElementPrivate * priv)
+{
+  gint setting = g_atomic_int_get (&priv->class_setting);
+
+  return setting != KITHARA_SERVICE_CLASS_AUTO ? setting :
+      g_atomic_int_get (&priv->followed_class);
+}
+
+/* Tells the chain upstream which class to run at. */
+static void
+announce_upstream (GstKitharaElement * self)
+{
+  GstKitharaElementPrivate *priv = PRIV (self);
+
+  if (priv->sinkpad)
+    gst_pad_push_event (priv->sinkpad,
+        kithara_service_class_event_new (effective_class (priv)));
+}
+
+/**
+ * gst_kithara_element_set_followed_class:
+ *
+ * Sets the class this element follows while its service-class setting is
+ * "auto" (as if an exit downstream had announced it) and applies it to the
+ * node at once.  For subclasses that decide it themselves (an exit).
+ */
+void
+gst_kithara_element_set_followed_class (GstKitharaElement * self,
+    KitharaServiceClass service_class)
+{
+  GstKitharaElementPrivate *priv = PRIV (self);
+
+  g_return_if_fail (service_class < KITHARA_N_SERVICE_CLASSES);
+  g_atomic_int_set (&priv->followed_class, service_class);
+  kithara_node_set_service_class (priv->node, effective_class (priv));
+}
+
+/**
+ * gst_kithara_element_get_service_class:
+ *
+ * Returns: the class the element's node runs at now.
+ */
+KitharaServiceClass
+gst_kithara_element_get_service_class (GstKitharaElement * self)
+{
+  return effective_class (PRIV (self));
+}
+
+static void
+default_follow_service_class (GstKitharaElement * self,
+    KitharaServiceClass announced)
+{
+  gst_kithara_element_set_followed_class (self, announced);
+  announce_upstream (self);
 }
 
 static GstStateChangeReturn
@@ -512,6 +615,10 @@ gst_kithara_element_change_state (GstElement * element,
       priv->negotiated = FALSE;
       kithara_inlet_set_flushing (priv->inlet, FALSE);
       kithara_worker_add_node (priv->worker, priv->node);
+      /* An explicit class holds for the chain upstream too. */
+      if (g_atomic_int_get (&priv->class_setting) !=
+          KITHARA_SERVICE_CLASS_AUTO)
+        announce_upstream (self);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       /* Release a blocked upstream thread (it holds its stream lock, which
@@ -568,13 +675,17 @@ build_stats (GstKitharaElement * self)
       "waiting", G_TYPE_UINT64, ns.waiting,
       "backpressured", G_TYPE_UINT64, ns.backpressured,
       "done", G_TYPE_UINT64, ns.done,
-      "last-pass", G_TYPE_UINT64, ns.last_pass,
-      "inlet-buffers", G_TYPE_UINT, level.buffers,
-      "inlet-time", G_TYPE_UINT64, level.time,
-      "inlet-max-buffers-seen", G_TYPE_UINT, level.max_buffers_seen,
-      "inlet-pushed", G_TYPE_UINT64, level.pushed,
-      "inlet-blocked", G_TYPE_UINT64, level.blocked,
-      "inlet-full", G_TYPE_UINT64, level.full, NULL);
+      "last-pass", G_TYPE_UINT64, ns.last_pass, NULL);
+  if (priv->sinkpad)
+    gst_structure_set (s,
+        "inlet-buffers", G_TYPE_UINT, level.buffers,
+        "inlet-time", G_TYPE_UINT64, level.time,
+        "inlet-max-buffers-seen", G_TYPE_UINT, level.max_buffers_seen,
+        "inlet-pushed", G_TYPE_UINT64, level.pushed,
+        "inlet-blocked", G_TYPE_UINT64, level.blocked,
+        "inlet-full", G_TYPE_UINT64, level.full, NULL);
+  if (GST_KITHARA_ELEMENT_GET_CLASS (self)->extend_stats)
+    GST_KITHARA_ELEMENT_GET_CLASS (self)->extend_stats (self, s);
 
   if (priv->worker) {
     GstStructure *ws = kithara_worker_get_stats (priv->worker);
@@ -602,7 +713,9 @@ gst_kithara_element_set_property (GObject * object, guint prop_id,
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_SERVICE_CLASS:
-      kithara_node_set_service_class (priv->node, g_value_get_enum (value));
+      g_atomic_int_set (&priv->class_setting, g_value_get_enum (value));
+      kithara_node_set_service_class (priv->node, effective_class (priv));
+      announce_upstream (self);
       break;
     case PROP_MAX_SIZE_BUFFERS:
       GST_OBJECT_LOCK (self);
@@ -646,7 +759,7 @@ gst_kithara_element_get_property (GObject * object, guint prop_id,
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_SERVICE_CLASS:
-      g_value_set_enum (value, kithara_node_get_service_class (priv->node));
+      g_value_set_enum (value, g_atomic_int_get (&priv->class_setting));
       break;
     case PROP_MAX_SIZE_BUFFERS:
       GST_OBJECT_LOCK (self);
@@ -677,21 +790,11 @@ gst_kithara_element_get_property (GObject * object, guint prop_id,
 }
 
 static void
-gst_kithara_element_constructed (GObject * object)
+add_sink_pad (GstKitharaElement * self, GstPadTemplate * templ,
+    gboolean proxy_caps)
 {
-  GstKitharaElement *self = GST_KITHARA_ELEMENT (object);
   GstKitharaElementPrivate *priv = PRIV (self);
-  GstElementClass *eclass = GST_ELEMENT_GET_CLASS (self);
-  gboolean proxy_caps = GST_KITHARA_ELEMENT_GET_CLASS (self)->transform_caps
-      == NULL;
-  GstPadTemplate *templ;
 
-  G_OBJECT_CLASS (gst_kithara_element_parent_class)->constructed (object);
-
-  /* Pads come from the subclass's templates, known only once the
-   * instance has its final class. */
-  templ = gst_element_class_get_pad_template (eclass, "sink");
-  g_return_if_fail (templ != NULL);
   priv->sinkpad = gst_pad_new_from_template (templ, "sink");
   gst_pad_set_chain_function (priv->sinkpad, gst_kithara_element_chain);
   gst_pad_set_event_function (priv->sinkpad, gst_kithara_element_sink_event);
@@ -702,15 +805,42 @@ gst_kithara_element_constructed (GObject * object)
     GST_PAD_SET_PROXY_ALLOCATION (priv->sinkpad);
   }
   gst_element_add_pad (GST_ELEMENT (self), priv->sinkpad);
+}
 
-  templ = gst_element_class_get_pad_template (eclass, "src");
-  g_return_if_fail (templ != NULL);
+static void
+add_src_pad (GstKitharaElement * self, GstPadTemplate * templ,
+    gboolean proxy_caps)
+{
+  GstKitharaElementPrivate *priv = PRIV (self);
+
   priv->srcpad = gst_pad_new_from_template (templ, "src");
   gst_pad_set_query_function (priv->srcpad, gst_kithara_element_src_query);
   gst_pad_set_event_function (priv->srcpad, gst_kithara_element_src_event);
   if (proxy_caps)
     GST_PAD_SET_PROXY_CAPS (priv->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), priv->srcpad);
+}
+
+static void
+gst_kithara_element_constructed (GObject * object)
+{
+  GstKitharaElement *self = GST_KITHARA_ELEMENT (object);
+  GstElementClass *eclass = GST_ELEMENT_GET_CLASS (self);
+  gboolean proxy_caps = GST_KITHARA_ELEMENT_GET_CLASS (self)->transform_caps
+      == NULL;
+  GstPadTemplate *templ;
+
+  G_OBJECT_CLASS (gst_kithara_element_parent_class)->constructed (object);
+
+  /* Pads come from the subclass's templates, known only once the
+   * instance has its final class.  "sink" and "src" are both optional: an
+   * exit has no src pad, a mixer makes its own request sink pads. */
+  templ = gst_element_class_get_pad_template (eclass, "sink");
+  if (templ)
+    add_sink_pad (self, templ, proxy_caps);
+  templ = gst_element_class_get_pad_template (eclass, "src");
+  if (templ)
+    add_src_pad (self, templ, proxy_caps);
 }
 
 static void
@@ -722,11 +852,14 @@ gst_kithara_element_init (GstKitharaElement * self)
   priv->max_size_buffers = DEFAULT_MAX_SIZE_BUFFERS;
   priv->max_size_time = DEFAULT_MAX_SIZE_TIME;
   priv->low_watermark = DEFAULT_LOW_WATERMARK;
+  priv->class_setting = DEFAULT_SERVICE_CLASS;
+  priv->followed_class = DEFAULT_FOLLOWED_CLASS;
+  priv->extra_inlets = g_ptr_array_new ();
   gst_segment_init (&priv->segment, GST_FORMAT_UNDEFINED);
 
   priv->node = kithara_node_new (G_OBJECT_TYPE_NAME (self), G_OBJECT (self),
       node_tick, self);
-  kithara_node_set_service_class (priv->node, DEFAULT_SERVICE_CLASS);
+  kithara_node_set_service_class (priv->node, DEFAULT_FOLLOWED_CLASS);
   kithara_node_set_slow_tick_threshold (priv->node,
       DEFAULT_SLOW_TICK_THRESHOLD);
   priv->inlet = kithara_inlet_new (priv->node);
@@ -741,6 +874,7 @@ gst_kithara_element_finalize (GObject * object)
   GstKitharaElementPrivate *priv = PRIV (self);
 
   kithara_inlet_free (priv->inlet);
+  g_ptr_array_unref (priv->extra_inlets);
   kithara_node_unref (priv->node);
   gst_clear_caps (&priv->caps);
   g_free (priv->context);
@@ -763,6 +897,7 @@ gst_kithara_element_class_init (GstKitharaElementClass * klass)
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_kithara_element_change_state);
   klass->tick = default_tick;
+  klass->follow_service_class = default_follow_service_class;
 
   g_object_class_install_property (gobject_class, PROP_CONTEXT,
       g_param_spec_string ("context", "Context",
@@ -772,8 +907,10 @@ gst_kithara_element_class_init (GstKitharaElementClass * klass)
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_SERVICE_CLASS,
       g_param_spec_enum ("service-class", "Service class",
-          "How urgently the worker serves this node; settable at any time "
-          "from any thread, effective on the worker's next pass",
+          "How urgently the worker serves this node: auto follows the class "
+          "the exit downstream announces (warm until one does), the others "
+          "hold for this node and the chain upstream of it; settable at any "
+          "time from any thread, effective on the worker's next pass",
           KITHARA_TYPE_SERVICE_CLASS, DEFAULT_SERVICE_CLASS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));

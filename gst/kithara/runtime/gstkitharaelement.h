@@ -8,6 +8,7 @@
 #include "kitharanode.h"
 #include "kitharainlet.h"
 #include "kitharaworker.h"
+#include "kitharaserviceclass.h"
 
 G_BEGIN_DECLS
 
@@ -41,8 +42,14 @@ G_DECLARE_DERIVABLE_TYPE (GstKitharaElement, gst_kithara_element, GST,
  *   forwards it upstream.
  * @src_query: a query on the src pad (any thread); return %TRUE if
  *   answered, %FALSE to let the base class answer it.
+ * @follow_service_class: an exit downstream announced the class of this
+ *   chain (any thread); the default follows it when the element's
+ *   service-class is "auto" and passes the element's class on upstream.
+ * @extend_stats: add the subclass's own counters to the "stats" structure.
  *
- * Subclasses provide "sink" and "src" pad templates.
+ * Subclasses provide "sink" and/or "src" pad templates; the base class
+ * makes those pads.  An element without a "sink" template (a mixer) makes
+ * its own sink pads and inlets (gst_kithara_element_new_inlet()).
  */
 struct _GstKitharaElementClass
 {
@@ -60,6 +67,9 @@ struct _GstKitharaElementClass
   GstClockTime (*get_latency) (GstKitharaElement * self);
   gboolean (*src_event) (GstKitharaElement * self, GstEvent * event);
   gboolean (*src_query) (GstKitharaElement * self, GstQuery * query);
+  void (*follow_service_class) (GstKitharaElement * self,
+      KitharaServiceClass service_class);
+  void (*extend_stats) (GstKitharaElement * self, GstStructure * stats);
 
   gpointer _gst_reserved[GST_PADDING];
 };
@@ -79,6 +89,15 @@ KitharaTickResult gst_kithara_element_close (GstKitharaElement * self,
     GstFlowReturn reason);
 KitharaTickResult gst_kithara_element_tick_result (GstKitharaElement * self,
     GstFlowReturn ret);
+
+KitharaInlet *gst_kithara_element_new_inlet (GstKitharaElement * self);
+void gst_kithara_element_free_inlet (GstKitharaElement * self,
+    KitharaInlet * inlet);
+
+void gst_kithara_element_set_followed_class (GstKitharaElement * self,
+    KitharaServiceClass service_class);
+KitharaServiceClass gst_kithara_element_get_service_class (GstKitharaElement *
+    self);
 
 G_END_DECLS
 

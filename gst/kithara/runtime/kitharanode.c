@@ -70,7 +70,7 @@ void
 kithara_node_set_worker (KitharaNode * node, KitharaWorker * worker)
 {
   g_mutex_lock (&node->lock);
-  node->worker = worker;
+  g_atomic_pointer_set (&node->worker, worker);
   g_mutex_unlock (&node->lock);
 }
 
@@ -95,6 +95,29 @@ kithara_node_wake (KitharaNode * node)
   if (worker) {
     kithara_worker_kick (worker, g_atomic_int_get (&node->service_class));
     kithara_worker_unref (worker);
+  }
+}
+
+/**
+ * kithara_node_wake_rt:
+ *
+ * Like kithara_node_wake(), but takes no lock and allocates nothing, so a
+ * real-time audio callback may call it.  The caller must make sure the
+ * node stays registered with its worker during the call (e.g. by keeping
+ * the owner's state change from removing it meanwhile).
+ */
+void
+kithara_node_wake_rt (KitharaNode * node)
+{
+  KitharaWorker *worker;
+
+  if (!g_atomic_int_compare_and_exchange (&node->wake, 0, 1))
+    return;
+  worker = g_atomic_pointer_get (&node->worker);
+  if (worker) {
+    kithara_worker_note_wake_class (worker,
+        g_atomic_int_get (&node->service_class));
+    kithara_worker_kick_rt (worker);
   }
 }
 

@@ -40,6 +40,7 @@ void kithara_node_unref (KitharaNode * node);
 const gchar *kithara_node_get_name (KitharaNode * node);
 
 void kithara_node_wake (KitharaNode * node);
+void kithara_node_wake_rt (KitharaNode * node);
 
 void kithara_node_set_service_class (KitharaNode * node,
     KitharaServiceClass service_class);

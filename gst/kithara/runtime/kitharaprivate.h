@@ -25,8 +25,8 @@ struct _KitharaNode
 
   GRecMutex tick_lock;          /* held by the worker around a tick */
 
-  GMutex lock;                  /* protects worker */
-  KitharaWorker *worker;
+  GMutex lock;                  /* protects worker for ref-taking readers */
+  KitharaWorker *worker;        /* also read atomically by wake_rt */
 
   /* Counters: written only by the worker thread, read relaxed. */
   KitharaNodeStats stats;
@@ -37,6 +37,9 @@ KitharaTickResult kithara_node_run_tick (KitharaNode * node, guint64 pass);
 
 /* Called by the node when it is woken; nudges its worker. */
 void kithara_worker_kick (KitharaWorker * worker, KitharaServiceClass cls);
+void kithara_worker_kick_rt (KitharaWorker * worker);
+void kithara_worker_note_wake_class (KitharaWorker * worker,
+    KitharaServiceClass cls);
 void kithara_worker_note_resort (KitharaWorker * worker);
 
 /* Attaches or detaches the worker a node belongs to. */

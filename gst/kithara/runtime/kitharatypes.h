@@ -16,6 +16,9 @@ G_BEGIN_DECLS
  * @KITHARA_SERVICE_CLASS_AUDIBLE: heard now; served first, never starved first
  * @KITHARA_SERVICE_CLASS_WARM: will be heard soon (preloaded, silent deck)
  * @KITHARA_SERVICE_CLASS_IDLE: background work (analysis, previews)
+ * @KITHARA_SERVICE_CLASS_AUTO: only as a setting: follow the stream, i.e.
+ *   take the class the exit downstream announces (see
+ *   kithara_service_class_event_new()); a node itself is never "auto"
  *
  * Lower values are served first.
  */
@@ -24,12 +27,10 @@ typedef enum
   KITHARA_SERVICE_CLASS_AUDIBLE = 0,
   KITHARA_SERVICE_CLASS_WARM = 1,
   KITHARA_SERVICE_CLASS_IDLE = 2,
+  KITHARA_SERVICE_CLASS_AUTO = 3,
 } KitharaServiceClass;
 
 #define KITHARA_N_SERVICE_CLASSES 3
-
-GType kithara_service_class_get_type (void);
-#define KITHARA_TYPE_SERVICE_CLASS (kithara_service_class_get_type ())
 
 /**
  * KitharaTickResult:

@@ -4,8 +4,9 @@
  * important service class first.  A pass visits the nodes in class order
  * and ticks those whose wake flag is set; a node that made progress stays
  * awake, one that waits or is backpressured sleeps until someone wakes it.
- * When a pass ticks nothing the thread parks on a condition variable: no
- * timeout, so an idle worker costs no CPU and makes no passes.
+ * When a pass ticks nothing the thread parks on a futex word: no timeout,
+ * so an idle worker costs no CPU and makes no passes.  Waking it takes no
+ * lock (kithara_worker_kick_rt()), so a real-time audio callback may do it.
  *
  * Priority: if a node of a higher class is woken while a lower one is
  * being served, the pass is cut short after that tick and a new pass
@@ -17,6 +18,7 @@
 
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "kitharafutex.h"
 #include "kitharaprivate.h"
 
 GST_DEBUG_CATEGORY (kithara_runtime_debug);
@@ -30,11 +32,12 @@ struct _KitharaWorker
   gint thread_id;
 
   GMutex lock;
-  GCond park_cond;              /* the worker parks here */
   GCond tick_done_cond;         /* removers wait here for a running tick,
                                  * others for the worker to park */
   gboolean running;
-  gboolean kicked;              /* something may have become runnable */
+  gint kicked;                  /* atomic: something may have become runnable */
+  gint wake_seq;                /* atomic: futex word the worker parks on */
+  gint sleeping;                /* atomic: the worker is (about to be) parked */
   GPtrArray *nodes;             /* owned refs, sorted by class when resorted */
   guint generation;             /* bumped when nodes are added or removed */
   KitharaNode *current;         /* node being ticked, or NULL */
@@ -90,7 +93,7 @@ run_pass (KitharaWorker * worker)
   guint generation = worker->generation;
   guint64 pass;
 
-  worker->kicked = FALSE;
+  g_atomic_int_set (&worker->kicked, 0);
   if (g_atomic_int_compare_and_exchange (&worker->resort, 1, 0))
     g_ptr_array_sort (worker->nodes, compare_nodes);
   g_atomic_int_set (&worker->wake_mask, 0);
@@ -140,6 +143,26 @@ run_pass (KitharaWorker * worker)
   return ticked;
 }
 
+/* Sleeps until kicked.  Called with the lock held; returns with it held.
+ * A kicker sets kicked, bumps wake_seq, then wakes the futex if the worker
+ * is sleeping; the worker announces sleeping, samples wake_seq, then
+ * checks kicked: whatever the interleaving, a kick is never lost. */
+static void
+park (KitharaWorker * worker)
+{
+  g_atomic_int_set (&worker->sleeping, 1);
+  for (;;) {
+    gint seq = g_atomic_int_get (&worker->wake_seq);
+
+    if (g_atomic_int_get (&worker->kicked) || !worker->running)
+      break;
+    g_mutex_unlock (&worker->lock);
+    kithara_futex_wait (&worker->wake_seq, seq);
+    g_mutex_lock (&worker->lock);
+  }
+  g_atomic_int_set (&worker->sleeping, 0);
+}
+
 static gpointer
 worker_loop (gpointer data)
 {
@@ -152,13 +175,12 @@ worker_loop (gpointer data)
   g_cond_broadcast (&worker->tick_done_cond);
 
   while (worker->running) {
-    if (run_pass (worker) > 0 || worker->kicked)
+    if (run_pass (worker) > 0 || g_atomic_int_get (&worker->kicked))
       continue;
     kithara_counter_add (&worker->parks, 1);
     worker->parked = TRUE;
     g_cond_broadcast (&worker->tick_done_cond);
-    while (!worker->kicked && worker->running)
-      g_cond_wait (&worker->park_cond, &worker->lock);
+    park (worker);
     worker->parked = FALSE;
     kithara_counter_add (&worker->wakeups, 1);
   }
@@ -169,7 +191,6 @@ worker_loop (gpointer data)
 
   if (free_self) {
     g_mutex_clear (&worker->lock);
-    g_cond_clear (&worker->park_cond);
     g_cond_clear (&worker->tick_done_cond);
     g_ptr_array_unref (worker->nodes);
     g_free (worker->context);
@@ -211,7 +232,6 @@ kithara_worker_get (const gchar * context)
     worker->running = TRUE;
     worker->nodes = g_ptr_array_new ();
     g_mutex_init (&worker->lock);
-    g_cond_init (&worker->park_cond);
     g_cond_init (&worker->tick_done_cond);
     g_hash_table_insert (registry, worker->context, worker);
 
@@ -262,8 +282,8 @@ kithara_worker_unref (KitharaWorker * worker)
   thread = worker->thread;
   if (thread_worker == worker)
     worker->thread = NULL;      /* the loop frees the worker on exit */
-  g_cond_signal (&worker->park_cond);
   g_mutex_unlock (&worker->lock);
+  kithara_worker_kick_rt (worker);
 
   if (thread_worker == worker) {
     g_thread_unref (thread);
@@ -272,7 +292,6 @@ kithara_worker_unref (KitharaWorker * worker)
 
   g_thread_join (thread);
   g_mutex_clear (&worker->lock);
-  g_cond_clear (&worker->park_cond);
   g_cond_clear (&worker->tick_done_cond);
   g_ptr_array_unref (worker->nodes);
   g_free (worker->context);
@@ -285,18 +304,40 @@ kithara_worker_get_context (KitharaWorker * worker)
   return worker->context;
 }
 
+/**
+ * kithara_worker_kick_rt:
+ *
+ * Makes the worker run another pass.  Takes no lock and allocates nothing
+ * (one atomic exchange, plus a futex wake if the worker sleeps): callable
+ * from a real-time thread, as long as the worker is known to be alive.
+ */
+void
+kithara_worker_kick_rt (KitharaWorker * worker)
+{
+  g_atomic_int_set (&worker->kicked, 1);
+  g_atomic_int_inc (&worker->wake_seq);
+  if (g_atomic_int_get (&worker->sleeping))
+    kithara_futex_wake (&worker->wake_seq);
+}
+
 static inline void
 kick_locked (KitharaWorker * worker)
 {
-  worker->kicked = TRUE;
   worker->parked = FALSE;
-  g_cond_signal (&worker->park_cond);
+  kithara_worker_kick_rt (worker);
+}
+
+void
+kithara_worker_note_wake_class (KitharaWorker * worker,
+    KitharaServiceClass cls)
+{
+  g_atomic_int_or (&worker->wake_mask, 1u << cls);
 }
 
 void
 kithara_worker_kick (KitharaWorker * worker, KitharaServiceClass cls)
 {
-  g_atomic_int_or (&worker->wake_mask, 1u << cls);
+  kithara_worker_note_wake_class (worker, cls);
 
   /* A wake from the worker's own thread happens inside a tick, and a
    * pass that ticked is always followed by another pass. */
