@@ -12,6 +12,7 @@ plugin_init (GstPlugin * plugin)
 
   ret |= GST_ELEMENT_REGISTER (kitharaeq, plugin);
   ret |= GST_ELEMENT_REGISTER (kitharadecode, plugin);
+  ret |= GST_ELEMENT_REGISTER (kitharasink, plugin);
   return ret;
 }
 

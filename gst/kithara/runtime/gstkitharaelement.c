@@ -557,8 +557,9 @@ announce_upstream (GstKitharaElement * self)
  * gst_kithara_element_set_followed_class:
  *
  * Sets the class this element follows while its service-class setting is
- * "auto" (as if an exit downstream had announced it) and applies it to the
- * node at once.  For subclasses that decide it themselves (an exit).
+ * "auto" (as if an exit downstream had announced it), applies it to the
+ * node at once and announces the element's class to the chain upstream of
+ * its sink pad.  For exits, which decide it themselves.
  */
 void
 gst_kithara_element_set_followed_class (GstKitharaElement * self,
@@ -569,6 +570,7 @@ gst_kithara_element_set_followed_class (GstKitharaElement * self,
   g_return_if_fail (service_class < KITHARA_N_SERVICE_CLASSES);
   g_atomic_int_set (&priv->followed_class, service_class);
   kithara_node_set_service_class (priv->node, effective_class (priv));
+  announce_upstream (self);
 }
 
 /**
@@ -587,7 +589,6 @@ default_follow_service_class (GstKitharaElement * self,
     KitharaServiceClass announced)
 {
   gst_kithara_element_set_followed_class (self, announced);
-  announce_upstream (self);
 }
 
 static GstStateChangeReturn

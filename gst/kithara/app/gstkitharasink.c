@@ -1,0 +1,892 @@
+/**
+ * SECTION:element-kitharasink
+ * @title: kitharasink
+ *
+ * The exit for applications: the worker writes the stream into a ring of
+ * #GstKitharaSink:buffer-time, and the application reads interleaved PCM
+ * from it, typically from its audio device's callback:
+ *
+ * |[<!-- language="C" -->
+ * // in the real-time callback: no lock, no allocation
+ * gsize got = gst_kithara_sink_read (GST_KITHARA_SINK (sink), out, frames);
+ * ]|
+ *
+ * The frames missing when the callback asks for more than the ring holds
+ * are filled with silence and counted as an underrun (while PLAYING, once
+ * data has arrived, and not at the end of the stream); the first short
+ * read of a burst posts a "kithara-underrun" element message.  Bindings use
+ * the #GstKitharaSink::pull-sample action signal instead.
+ *
+ * kitharasink never blocks a thread and does not synchronise to a clock:
+ * the application's reads pace the stream, and the ring's backpressure
+ * travels up the chain as flow returns.  It does not preroll: state changes
+ * complete at once, and the ring fills from PAUSED on.  Its chain is
+ * #KitharaServiceClass audible while PLAYING and warm otherwise (see
+ * the service-class property).  EOS is posted once the application has
+ * read the last frame.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 audiotestsrc num-buffers=100 ! audio/x-raw,format=F32LE ! kitharaeq ! kitharasink
+ * ]| (gst-launch-1.0 reads nothing: the stream stops once the ring is full.
+ * Applications read with gst_kithara_sink_read() or "pull-sample".)
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include "gstkitharasink.h"
+#include "kitharaframering.h"
+#include "kitharafutex.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_kithara_sink_debug);
+#define GST_CAT_DEFAULT gst_kithara_sink_debug
+
+#define DEFAULT_BUFFER_TIME (100 * GST_MSECOND)
+#define MIN_BUFFER_TIME GST_MSECOND
+#define MAX_BUFFER_TIME (10 * GST_SECOND)
+
+/* Who holds the ring: the gate lets the worker swap or reset it while no
+ * reader is inside, without the reader ever waiting. */
+enum
+{
+  GATE_FREE = 0,
+  GATE_READER = 1,              /* the application is reading */
+  GATE_WORKER = 2,              /* the ring is being replaced or reset */
+  GATE_CLOSED = 3,              /* not running: reads give silence */
+};
+
+enum
+{
+  EOS_NONE = 0,
+  EOS_QUEUED = 1,               /* the ring holds the end of the stream */
+  EOS_POSTED = 2,               /* the application read it all */
+};
+
+/* What a reader asks the worker to do (bits of "requests"). */
+enum
+{
+  REQUEST_UNDERRUN = 1 << 0,    /* post the underrun message */
+  REQUEST_SPACE = 1 << 1,       /* the ring drained to the low watermark */
+  REQUEST_DRAINED = 1 << 2,     /* the ring is empty (EOS, new format) */
+};
+
+enum
+{
+  PROP_0,
+  PROP_BUFFER_TIME,
+  PROP_CAPS,
+  PROP_UNDERRUNS,
+};
+
+enum
+{
+  SIGNAL_PULL_SAMPLE,
+  LAST_SIGNAL
+};
+
+static guint signals[LAST_SIGNAL];
+
+struct _GstKitharaSink
+{
+  GstKitharaElement parent;
+
+  /* Shared with the reader: atomics only. */
+  gint gate;
+  gint gate_waiters;            /* threads waiting for the gate */
+  KitharaFrameRing *ring;       /* valid while a side holds the gate */
+  gint bpf;                     /* of the ring, for silence when closed */
+  gint playing;
+  gint started;                 /* data arrived since start or flush */
+  gint eos;                     /* EOS_* */
+  gint want_space;              /* the worker waits for the ring to drain */
+  gint want_drain;              /* the worker waits for it to be empty */
+  gint requests;
+  gint in_underrun;
+  guint64 low_frames;           /* wake the worker at or below this fill */
+  guint64 underruns;
+  guint64 missing_frames;
+
+  /* Worker side (or under the tick lock). */
+  GstAudioInfo info;
+  gboolean configured;
+  GstCaps *pending_caps;        /* new format, applied once the ring drained */
+  GstBuffer *pending;           /* being copied into the ring */
+  GstMapInfo pending_map;
+  guint64 pending_done;         /* frames of it copied */
+  GstSegment segment;
+  guint64 segment_frame;        /* ring position of the segment's start */
+
+  /* Properties, under the object lock. */
+  GstClockTime buffer_time;
+  GstCaps *filter_caps;
+};
+
+G_DEFINE_TYPE (GstKitharaSink, gst_kithara_sink, GST_TYPE_KITHARA_ELEMENT);
+
+#define CAPS GST_AUDIO_CAPS_MAKE ("{ F32LE, F64LE, S16LE, S32LE }") \
+    ", layout = (string) interleaved"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (CAPS));
+
+/* ------------------------------------------------------------------ */
+/* The gate */
+
+static gboolean
+gate_try (GstKitharaSink * self, gint holder)
+{
+  return g_atomic_int_compare_and_exchange (&self->gate, GATE_FREE, holder);
+}
+
+static void
+gate_release (GstKitharaSink * self, gint to)
+{
+  g_atomic_int_set (&self->gate, to);
+  if (g_atomic_int_get (&self->gate_waiters))
+    kithara_futex_wake (&self->gate);
+}
+
+/* For the worker and state changes: a reader holds the gate for the time
+ * of one memcpy, so waiting for it is short.  Returns %FALSE if the gate
+ * is closed: then no reader can come in and the caller has the ring to
+ * itself without taking (or releasing) anything. */
+static gboolean
+gate_take (GstKitharaSink * self, gint holder)
+{
+  gboolean taken = FALSE;
+
+  g_atomic_int_inc (&self->gate_waiters);
+  for (;;) {
+    gint now = g_atomic_int_get (&self->gate);
+
+    if (now == GATE_CLOSED)
+      break;
+    if (now == GATE_FREE && gate_try (self, holder)) {
+      taken = TRUE;
+      break;
+    }
+    kithara_futex_wait (&self->gate, now);
+  }
+  g_atomic_int_add (&self->gate_waiters, -1);
+  return taken;
+}
+
+/* ------------------------------------------------------------------ */
+/* The reader: an application's real-time callback */
+
+static void
+request (GstKitharaSink * self, gint what)
+{
+  g_atomic_int_or ((guint *) & self->requests, what);
+  kithara_node_wake_rt (gst_kithara_element_get_node (GST_KITHARA_ELEMENT
+          (self)));
+}
+
+/* Called with the gate held by the reader. */
+static void
+note_short_read (GstKitharaSink * self, gsize missing)
+{
+  if (!g_atomic_int_get (&self->playing) || !g_atomic_int_get (&self->started)
+      || g_atomic_int_get (&self->eos))
+    return;
+  __atomic_add_fetch (&self->underruns, 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch (&self->missing_frames, missing, __ATOMIC_RELAXED);
+  if (!g_atomic_int_exchange (&self->in_underrun, 1))
+    request (self, REQUEST_UNDERRUN);
+}
+
+/**
+ * gst_kithara_sink_read:
+ * @sink: a #GstKitharaSink
+ * @data: (out caller-allocates) (array): room for @frames frames of the
+ *   negotiated format (gst_kithara_sink_get_audio_info())
+ * @frames: how many frames to read
+ *
+ * Copies up to @frames interleaved frames out of the ring into @data and
+ * fills the rest with silence.  Takes no lock, allocates and frees
+ * nothing, never waits: safe in a real-time audio callback.  One reader at
+ * a time.
+ *
+ * Returns: the number of frames that were stream data.
+ */
+gsize
+gst_kithara_sink_read (GstKitharaSink * sink, gpointer data, gsize frames)
+{
+  KitharaFrameRing *ring;
+  guint64 got;
+  guint bpf;
+
+  g_return_val_if_fail (GST_IS_KITHARA_SINK (sink), 0);
+
+  if (!gate_try (sink, GATE_READER)) {
+    /* Closed, or the format is being switched: silence. */
+    bpf = g_atomic_int_get (&sink->bpf);
+    memset (data, 0, frames * bpf);
+    return 0;
+  }
+
+  ring = sink->ring;
+  if (ring == NULL) {
+    bpf = g_atomic_int_get (&sink->bpf);
+    memset (data, 0, frames * bpf);
+    note_short_read (sink, frames);
+    gate_release (sink, GATE_FREE);
+    return 0;
+  }
+
+  bpf = kithara_frame_ring_get_bpf (ring);
+  got = kithara_frame_ring_read (ring, data, frames);
+  if (got < frames) {
+    memset ((guint8 *) data + got * bpf, 0, (frames - got) * bpf);
+    note_short_read (sink, frames - got);
+  } else {
+    g_atomic_int_set (&sink->in_underrun, 0);
+  }
+
+  if (g_atomic_int_get (&sink->want_space) &&
+      kithara_frame_ring_fill (ring) <= sink->low_frames &&
+      g_atomic_int_compare_and_exchange (&sink->want_space, 1, 0))
+    request (sink, REQUEST_SPACE);
+  if (kithara_frame_ring_fill (ring) == 0 &&
+      (g_atomic_int_get (&sink->want_drain) ||
+          g_atomic_int_get (&sink->eos) == EOS_QUEUED))
+    request (sink, REQUEST_DRAINED);
+
+  gate_release (sink, GATE_FREE);
+  return got;
+}
+
+/**
+ * gst_kithara_sink_get_audio_info:
+ * @info: (out): the format gst_kithara_sink_read() delivers
+ *
+ * Not for the real-time thread (takes the object lock).
+ *
+ * Returns: %FALSE while no format is negotiated yet.
+ */
+gboolean
+gst_kithara_sink_get_audio_info (GstKitharaSink * sink, GstAudioInfo * info)
+{
+  KitharaNode *node;
+  gboolean ok;
+
+  g_return_val_if_fail (GST_IS_KITHARA_SINK (sink), FALSE);
+
+  /* The format of the ring, which lags the pad's caps until the reader
+   * has drained the old format. */
+  node = gst_kithara_element_get_node (GST_KITHARA_ELEMENT (sink));
+  kithara_node_lock_tick (node);
+  ok = sink->configured;
+  if (ok)
+    *info = sink->info;
+  kithara_node_unlock_tick (node);
+  return ok;
+}
+
+/**
+ * gst_kithara_sink_get_underruns:
+ *
+ * Returns: how many reads came up short since the element started.
+ */
+guint64
+gst_kithara_sink_get_underruns (GstKitharaSink * sink)
+{
+  g_return_val_if_fail (GST_IS_KITHARA_SINK (sink), 0);
+  return __atomic_load_n (&sink->underruns, __ATOMIC_RELAXED);
+}
+
+static GstSample *
+gst_kithara_sink_pull_sample (GstKitharaSink * self, guint frames)
+{
+  GstAudioInfo info;
+  GstBuffer *buf;
+  GstMapInfo map;
+  GstCaps *caps;
+  GstSample *sample;
+
+  if (!gst_kithara_sink_get_audio_info (self, &info) || frames == 0)
+    return NULL;
+  buf = gst_buffer_new_allocate (NULL, (gsize) frames * info.bpf, NULL);
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  gst_kithara_sink_read (self, map.data, frames);
+  gst_buffer_unmap (buf, &map);
+  caps = gst_audio_info_to_caps (&info);
+  sample = gst_sample_new (buf, caps, NULL, NULL);
+  gst_buffer_unref (buf);
+  gst_caps_unref (caps);
+  return sample;
+}
+
+/* ------------------------------------------------------------------ */
+/* The worker side */
+
+static void
+release_pending (GstKitharaSink * self)
+{
+  if (self->pending == NULL)
+    return;
+  gst_buffer_unmap (self->pending, &self->pending_map);
+  gst_clear_buffer (&self->pending);
+  self->pending_done = 0;
+}
+
+/* Replaces the ring with one for @info (or none); never while a reader is
+ * inside. */
+static void
+replace_ring (GstKitharaSink * self, const GstAudioInfo * info)
+{
+  KitharaFrameRing *old;
+  GstClockTime buffer_time;
+  gboolean taken;
+
+  GST_OBJECT_LOCK (self);
+  buffer_time = self->buffer_time;
+  GST_OBJECT_UNLOCK (self);
+
+  taken = gate_take (self, GATE_WORKER);
+  old = self->ring;
+  self->ring = NULL;
+  if (info) {
+    guint64 capacity = MAX (1, gst_util_uint64_scale_ceil (buffer_time,
+            GST_AUDIO_INFO_RATE (info), GST_SECOND));
+
+    self->ring = kithara_frame_ring_new (GST_AUDIO_INFO_BPF (info), capacity);
+    self->low_frames = capacity / 2;
+    g_atomic_int_set (&self->bpf, GST_AUDIO_INFO_BPF (info));
+  }
+  if (taken)
+    gate_release (self, GATE_FREE);
+  if (old)
+    kithara_frame_ring_free (old);
+}
+
+static void
+post_underrun (GstKitharaSink * self)
+{
+  GstStructure *s = gst_structure_new ("kithara-underrun",
+      "element", G_TYPE_STRING, GST_ELEMENT_NAME (self),
+      "underruns", G_TYPE_UINT64, gst_kithara_sink_get_underruns (self),
+      "missing-frames", G_TYPE_UINT64,
+      __atomic_load_n (&self->missing_frames, __ATOMIC_RELAXED), NULL);
+
+  GST_INFO_OBJECT (self, "underrun: %" GST_PTR_FORMAT, s);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* The ring holds nothing more for the reader: the stream ended. */
+static KitharaTickResult
+post_eos (GstKitharaSink * self)
+{
+  GstMessage *msg = gst_message_new_eos (GST_OBJECT (self));
+  GstEvent *eos = gst_pad_get_sticky_event (gst_kithara_element_get_sink_pad
+      (GST_KITHARA_ELEMENT (self)), GST_EVENT_EOS, 0);
+
+  if (eos) {
+    gst_message_set_seqnum (msg, gst_event_get_seqnum (eos));
+    gst_event_unref (eos);
+  }
+  g_atomic_int_set (&self->eos, EOS_POSTED);
+  GST_DEBUG_OBJECT (self, "the application read the last frame");
+  gst_element_post_message (GST_ELEMENT (self), msg);
+  return gst_kithara_element_close (GST_KITHARA_ELEMENT (self), GST_FLOW_EOS);
+}
+
+static gboolean
+ring_is_empty (GstKitharaSink * self)
+{
+  return self->ring == NULL || kithara_frame_ring_fill (self->ring) == 0;
+}
+
+/* A new format: the reader gets the old one until it has read it all. */
+static KitharaTickResult
+apply_caps (GstKitharaSink * self)
+{
+  GstAudioInfo info;
+
+  if (!ring_is_empty (self)) {
+    g_atomic_int_set (&self->want_drain, 1);
+    if (!ring_is_empty (self))
+      return KITHARA_TICK_WAITING;
+  }
+  g_atomic_int_set (&self->want_drain, 0);
+
+  if (!gst_audio_info_from_caps (&info, self->pending_caps)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("invalid caps %" GST_PTR_FORMAT, self->pending_caps));
+    gst_clear_caps (&self->pending_caps);
+    return gst_kithara_element_close (GST_KITHARA_ELEMENT (self),
+        GST_FLOW_NOT_NEGOTIATED);
+  }
+  GST_DEBUG_OBJECT (self, "format %" GST_PTR_FORMAT, self->pending_caps);
+  gst_clear_caps (&self->pending_caps);
+  self->info = info;
+  self->configured = TRUE;
+  replace_ring (self, &info);
+  return KITHARA_TICK_PROGRESS;
+}
+
+/* Copies what fits of the pending buffer; the rest waits for the reader
+ * to make room. */
+static KitharaTickResult
+write_pending (GstKitharaSink * self)
+{
+  guint bpf = GST_AUDIO_INFO_BPF (&self->info);
+  guint64 total = self->pending_map.size / bpf;
+  guint64 n;
+
+  n = kithara_frame_ring_write (self->ring,
+      self->pending_map.data + self->pending_done * bpf,
+      total - self->pending_done);
+  self->pending_done += n;
+  if (n > 0)
+    g_atomic_int_set (&self->started, 1);
+  if (self->pending_done == total) {
+    release_pending (self);
+    return KITHARA_TICK_PROGRESS;
+  }
+
+  /* Ask to be woken at the low watermark, then look again: the reader may
+   * have made room in between. */
+  g_atomic_int_set (&self->want_space, 1);
+  if (kithara_frame_ring_fill (self->ring) <= self->low_frames &&
+      g_atomic_int_compare_and_exchange (&self->want_space, 1, 0))
+    return KITHARA_TICK_PROGRESS;
+  return KITHARA_TICK_WAITING;
+}
+
+static KitharaTickResult
+handle_event (GstKitharaSink * self, GstEvent * event)
+{
+  KitharaTickResult result = KITHARA_TICK_PROGRESS;
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+      g_atomic_int_set (&self->eos, EOS_NONE);
+      break;
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+
+      gst_event_parse_caps (event, &caps);
+      gst_caps_replace (&self->pending_caps, caps);
+      result = apply_caps (self);
+      break;
+    }
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment (event, &self->segment);
+      self->segment_frame = self->ring ?
+          kithara_frame_ring_write_position (self->ring) : 0;
+      break;
+    case GST_EVENT_EOS:
+      g_atomic_int_set (&self->eos, EOS_QUEUED);
+      if (ring_is_empty (self))
+        result = post_eos (self);
+      break;
+    default:
+      break;
+  }
+  gst_event_unref (event);
+  return result;
+}
+
+static KitharaTickResult
+gst_kithara_sink_tick (GstKitharaElement * base)
+{
+  GstKitharaSink *self = GST_KITHARA_SINK (base);
+  gint requests = g_atomic_int_exchange (&self->requests, 0);
+  GstMiniObject *item;
+
+  if (requests & REQUEST_UNDERRUN)
+    post_underrun (self);
+
+  switch (g_atomic_int_get (&self->eos)) {
+    case EOS_QUEUED:
+      return ring_is_empty (self) ? post_eos (self) : KITHARA_TICK_WAITING;
+    case EOS_POSTED:
+      return KITHARA_TICK_DONE;
+    default:
+      break;
+  }
+  if (self->pending_caps)
+    return apply_caps (self);
+  if (self->pending)
+    return write_pending (self);
+
+  item = gst_kithara_element_pop (base);
+  if (item == NULL)
+    return KITHARA_TICK_WAITING;
+  if (GST_IS_EVENT (item))
+    return handle_event (self, GST_EVENT (item));
+
+  if (!self->configured) {
+    gst_mini_object_unref (item);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("received a buffer before caps"));
+    return gst_kithara_element_close (base, GST_FLOW_NOT_NEGOTIATED);
+  }
+  self->pending = GST_BUFFER (item);
+  if (!gst_buffer_map (self->pending, &self->pending_map, GST_MAP_READ)) {
+    gst_clear_buffer (&self->pending);
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, (NULL), ("cannot map buffer"));
+    return gst_kithara_element_close (base, GST_FLOW_ERROR);
+  }
+  self->pending_done = 0;
+  return write_pending (self);
+}
+
+/* Flush-stop or stop: forget the stream, empty the ring. */
+static void
+gst_kithara_sink_flush (GstKitharaElement * base)
+{
+  GstKitharaSink *self = GST_KITHARA_SINK (base);
+
+  release_pending (self);
+  gst_clear_caps (&self->pending_caps);
+  g_atomic_int_set (&self->want_space, 0);
+  g_atomic_int_set (&self->want_drain, 0);
+  g_atomic_int_set (&self->eos, EOS_NONE);
+  g_atomic_int_set (&self->started, 0);
+  g_atomic_int_set (&self->in_underrun, 0);
+  gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+  self->segment_frame = 0;
+  if (self->ring) {
+    gboolean taken = gate_take (self, GATE_WORKER);
+
+    kithara_frame_ring_reset (self->ring);
+    if (taken)
+      gate_release (self, GATE_FREE);
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Pads, queries, state */
+
+static GstCaps *
+accepted_caps (GstKitharaSink * self, GstPad * pad, GstCaps * filter)
+{
+  GstCaps *caps = gst_pad_get_pad_template_caps (pad);
+
+  GST_OBJECT_LOCK (self);
+  if (self->filter_caps)
+    gst_caps_take (&caps, gst_caps_intersect_full (self->filter_caps, caps,
+            GST_CAPS_INTERSECT_FIRST));
+  GST_OBJECT_UNLOCK (self);
+  if (filter)
+    gst_caps_take (&caps, gst_caps_intersect_full (filter, caps,
+            GST_CAPS_INTERSECT_FIRST));
+  return caps;
+}
+
+static gboolean
+gst_kithara_sink_sink_query (GstPad * pad, GstObject * parent,
+    GstQuery * query)
+{
+  GstKitharaSink *self = GST_KITHARA_SINK (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS:{
+      GstCaps *filter, *caps;
+
+      gst_query_parse_caps (query, &filter);
+      caps = accepted_caps (self, pad, filter);
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      return TRUE;
+    }
+    case GST_QUERY_ACCEPT_CAPS:{
+      GstCaps *caps, *accepted;
+
+      gst_query_parse_accept_caps (query, &caps);
+      accepted = accepted_caps (self, pad, NULL);
+      gst_query_set_accept_caps_result (query,
+          gst_caps_is_subset (caps, accepted));
+      gst_caps_unref (accepted);
+      return TRUE;
+    }
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+/* Position: what the application has read, in stream time. */
+static gboolean
+query_position (GstKitharaSink * self, GstQuery * query)
+{
+  KitharaNode *node = gst_kithara_element_get_node (GST_KITHARA_ELEMENT (self));
+  GstFormat format;
+  guint64 read;
+  gint64 position = -1;
+
+  gst_query_parse_position (query, &format, NULL);
+  if (format != GST_FORMAT_TIME)
+    return FALSE;
+
+  kithara_node_lock_tick (node);
+  if (self->ring && self->segment.format == GST_FORMAT_TIME &&
+      self->configured) {
+    read = kithara_frame_ring_read_position (self->ring);
+    if (read >= self->segment_frame) {
+      GstClockTime offset = gst_util_uint64_scale (read - self->segment_frame,
+          GST_SECOND, GST_AUDIO_INFO_RATE (&self->info));
+
+      position = gst_segment_to_stream_time (&self->segment, GST_FORMAT_TIME,
+          self->segment.start + offset);
+    }
+  }
+  kithara_node_unlock_tick (node);
+
+  if (position < 0)
+    return FALSE;
+  gst_query_set_position (query, GST_FORMAT_TIME, position);
+  return TRUE;
+}
+
+static gboolean
+gst_kithara_sink_query (GstElement * element, GstQuery * query)
+{
+  GstKitharaSink *self = GST_KITHARA_SINK (element);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_POSITION &&
+      query_position (self, query))
+    return TRUE;
+  return GST_ELEMENT_CLASS (gst_kithara_sink_parent_class)->query (element,
+      query);
+}
+
+static void
+extend_stats (GstKitharaElement * base, GstStructure * s)
+{
+  GstKitharaSink *self = GST_KITHARA_SINK (base);
+  KitharaNode *node = gst_kithara_element_get_node (base);
+  guint64 fill = 0, capacity = 0, read = 0;
+
+  /* The ring is replaced only in a tick. */
+  kithara_node_lock_tick (node);
+  if (self->ring) {
+    fill = kithara_frame_ring_fill (self->ring);
+    capacity = kithara_frame_ring_get_capacity (self->ring);
+    read = kithara_frame_ring_read_position (self->ring);
+  }
+  kithara_node_unlock_tick (node);
+
+  gst_structure_set (s,
+      "underruns", G_TYPE_UINT64, gst_kithara_sink_get_underruns (self),
+      "missing-frames", G_TYPE_UINT64,
+      __atomic_load_n (&self->missing_frames, __ATOMIC_RELAXED),
+      "ring-frames", G_TYPE_UINT64, fill,
+      "ring-capacity", G_TYPE_UINT64, capacity,
+      "frames-read", G_TYPE_UINT64, read, NULL);
+}
+
+static GstStateChangeReturn
+gst_kithara_sink_change_state (GstElement * element, GstStateChange transition)
+{
+  GstKitharaSink *self = GST_KITHARA_SINK (element);
+  GstKitharaElement *base = GST_KITHARA_ELEMENT (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      self->configured = FALSE;
+      __atomic_store_n (&self->underruns, 0, __ATOMIC_RELAXED);
+      __atomic_store_n (&self->missing_frames, 0, __ATOMIC_RELAXED);
+      g_atomic_int_set (&self->requests, 0);
+      gst_kithara_sink_flush (base);
+      gate_release (self, GATE_FREE);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      g_atomic_int_set (&self->playing, 1);
+      gst_kithara_element_set_followed_class (base,
+          KITHARA_SERVICE_CLASS_AUDIBLE);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* No reader may touch the node once it leaves the worker. */
+      gate_take (self, GATE_CLOSED);
+      g_atomic_int_set (&self->playing, 0);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (gst_kithara_sink_parent_class)->change_state
+      (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      g_atomic_int_set (&self->playing, 0);
+      gst_kithara_element_set_followed_class (base,
+          KITHARA_SERVICE_CLASS_WARM);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* The node has left the worker and the gate is closed. */
+      release_pending (self);
+      if (self->ring) {
+        kithara_frame_ring_free (self->ring);
+        self->ring = NULL;
+      }
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* GObject */
+
+static void
+gst_kithara_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstKitharaSink *self = GST_KITHARA_SINK (object);
+
+  switch (prop_id) {
+    case PROP_BUFFER_TIME:
+      GST_OBJECT_LOCK (self);
+      self->buffer_time = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_CAPS:{
+      GstCaps *caps = g_value_dup_boxed (value);
+
+      GST_OBJECT_LOCK (self);
+      gst_caps_take (&self->filter_caps, caps);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    }
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_kithara_sink_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstKitharaSink *self = GST_KITHARA_SINK (object);
+
+  switch (prop_id) {
+    case PROP_BUFFER_TIME:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint64 (value, self->buffer_time);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_CAPS:
+      GST_OBJECT_LOCK (self);
+      gst_value_set_caps (value, self->filter_caps);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_UNDERRUNS:
+      g_value_set_uint64 (value, gst_kithara_sink_get_underruns (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_kithara_sink_constructed (GObject * object)
+{
+  GstKitharaSink *self = GST_KITHARA_SINK (object);
+  GstPad *pad;
+
+  G_OBJECT_CLASS (gst_kithara_sink_parent_class)->constructed (object);
+  pad = gst_kithara_element_get_sink_pad (GST_KITHARA_ELEMENT (self));
+  GST_PAD_UNSET_PROXY_CAPS (pad);
+  GST_PAD_UNSET_PROXY_ALLOCATION (pad);
+  gst_pad_set_query_function (pad, gst_kithara_sink_sink_query);
+}
+
+static void
+gst_kithara_sink_finalize (GObject * object)
+{
+  GstKitharaSink *self = GST_KITHARA_SINK (object);
+
+  release_pending (self);
+  if (self->ring)
+    kithara_frame_ring_free (self->ring);
+  gst_clear_caps (&self->pending_caps);
+  gst_clear_caps (&self->filter_caps);
+  G_OBJECT_CLASS (gst_kithara_sink_parent_class)->finalize (object);
+}
+
+static void
+gst_kithara_sink_init (GstKitharaSink * self)
+{
+  self->buffer_time = DEFAULT_BUFFER_TIME;
+  self->gate = GATE_CLOSED;
+  gst_audio_info_init (&self->info);
+  gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
+}
+
+static void
+gst_kithara_sink_class_init (GstKitharaSinkClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstKitharaElementClass *kithara_class = GST_KITHARA_ELEMENT_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_kithara_sink_debug, "kitharasink", 0,
+      "Kithara exit for applications");
+
+  gobject_class->set_property = gst_kithara_sink_set_property;
+  gobject_class->get_property = gst_kithara_sink_get_property;
+  gobject_class->constructed = gst_kithara_sink_constructed;
+  gobject_class->finalize = gst_kithara_sink_finalize;
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_kithara_sink_change_state);
+  element_class->query = GST_DEBUG_FUNCPTR (gst_kithara_sink_query);
+
+  kithara_class->tick = gst_kithara_sink_tick;
+  kithara_class->flush = gst_kithara_sink_flush;
+  kithara_class->extend_stats = extend_stats;
+
+  g_object_class_install_property (gobject_class, PROP_BUFFER_TIME,
+      g_param_spec_uint64 ("buffer-time", "Buffer time",
+          "Capacity of the ring the application reads from, in nanoseconds "
+          "of audio; the worker refills it when it drains to half",
+          MIN_BUFFER_TIME, MAX_BUFFER_TIME, DEFAULT_BUFFER_TIME,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_CAPS,
+      g_param_spec_boxed ("caps", "Caps",
+          "The formats the application accepts (NULL = any the pad "
+          "template allows)", GST_TYPE_CAPS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_UNDERRUNS,
+      g_param_spec_uint64 ("underruns", "Underruns",
+          "Reads that came up short while PLAYING (also in stats)", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstKitharaSink::pull-sample:
+   * @sink: the element
+   * @frames: how many frames to read
+   *
+   * For bindings: reads like gst_kithara_sink_read() (never waits; what is
+   * missing is silence and counted as an underrun while PLAYING) into a new
+   * sample carrying the format.
+   *
+   * Returns: (transfer full) (nullable): a #GstSample of @frames frames,
+   * or %NULL while no format is negotiated.
+   */
+  signals[SIGNAL_PULL_SAMPLE] = g_signal_new_class_handler ("pull-sample",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_kithara_sink_pull_sample), NULL, NULL, NULL,
+      GST_TYPE_SAMPLE, 1, G_TYPE_UINT);
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Kithara application sink", "Sink/Audio",
+      "Exit for applications: a real-time audio callback reads PCM from a "
+      "lock-free ring filled by the shared kithara worker",
+      "Kithara developers");
+}
