@@ -13,6 +13,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (kitharaeq, plugin);
   ret |= GST_ELEMENT_REGISTER (kitharadecode, plugin);
   ret |= GST_ELEMENT_REGISTER (kitharasink, plugin);
+  ret |= GST_ELEMENT_REGISTER (kitharamixer, plugin);
   return ret;
 }
 

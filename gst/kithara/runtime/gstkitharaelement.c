@@ -281,14 +281,24 @@ gst_kithara_element_downstream_full (GstKitharaElement * self)
   if (peer == NULL)
     return FALSE;
   parent = gst_pad_get_parent (peer);
-  if (parent && GST_IS_KITHARA_ELEMENT (parent) &&
-      PRIV (GST_KITHARA_ELEMENT (parent))->sinkpad == peer)
-    full = kithara_inlet_check_full (PRIV (GST_KITHARA_ELEMENT (parent))->inlet,
-        PRIV (self)->node);
+  if (parent && GST_IS_KITHARA_ELEMENT (parent)) {
+    GstKitharaElement *next = GST_KITHARA_ELEMENT (parent);
+    KitharaInlet *inlet = GST_KITHARA_ELEMENT_GET_CLASS (next)->get_inlet (next,
+        peer);
+
+    if (inlet)
+      full = kithara_inlet_check_full (inlet, PRIV (self)->node);
+  }
   if (parent)
     gst_object_unref (parent);
   gst_object_unref (peer);
   return full;
+}
+
+static KitharaInlet *
+default_get_inlet (GstKitharaElement * self, GstPad * sinkpad)
+{
+  return sinkpad == PRIV (self)->sinkpad ? PRIV (self)->inlet : NULL;
 }
 
 static GstFlowReturn
@@ -899,6 +909,7 @@ gst_kithara_element_class_init (GstKitharaElementClass * klass)
       GST_DEBUG_FUNCPTR (gst_kithara_element_change_state);
   klass->tick = default_tick;
   klass->follow_service_class = default_follow_service_class;
+  klass->get_inlet = default_get_inlet;
 
   g_object_class_install_property (gobject_class, PROP_CONTEXT,
       g_param_spec_string ("context", "Context",

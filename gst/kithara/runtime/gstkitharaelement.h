@@ -46,6 +46,8 @@ G_DECLARE_DERIVABLE_TYPE (GstKitharaElement, gst_kithara_element, GST,
  *   chain (any thread); the default follows it when the element's
  *   service-class is "auto" and passes the element's class on upstream.
  * @extend_stats: add the subclass's own counters to the "stats" structure.
+ * @get_inlet: the inlet behind one of the element's sink pads, so that a
+ *   kithara producer upstream can see it is full before doing any work.
  *
  * Subclasses provide "sink" and/or "src" pad templates; the base class
  * makes those pads.  An element without a "sink" template (a mixer) makes
@@ -70,6 +72,7 @@ struct _GstKitharaElementClass
   void (*follow_service_class) (GstKitharaElement * self,
       KitharaServiceClass service_class);
   void (*extend_stats) (GstKitharaElement * self, GstStructure * stats);
+  KitharaInlet *(*get_inlet) (GstKitharaElement * self, GstPad * sinkpad);
 
   gpointer _gst_reserved[GST_PADDING];
 };

@@ -1,0 +1,1403 @@
+/**
+ * SECTION:element-kitharamixer
+ * @title: kitharamixer
+ *
+ * Mixes any number of inputs (request pads `sink_%u`, each with
+ * #GstKitharaMixerPad:volume, #GstKitharaMixerPad:mute and
+ * #GstKitharaMixerPad:service-class) on the kithara worker, in blocks of
+ * #GstKitharaMixer:block-time, into a bounded output queue of
+ * #GstKitharaMixer:latency.  One streaming thread (the src pad's task)
+ * pushes the blocks downstream, so a clock-syncing sink such as
+ * autoaudiosink blocks that thread and never the worker.
+ *
+ * The output is F32 interleaved at the rate and channels downstream
+ * accepts, preferring those of the first input; inputs in another format
+ * are converted (upstream elements are offered the output format first,
+ * so a kithararesample in front of a pad resamples to it).
+ *
+ * Timing: an input's first data lands at its running time, or at once if
+ * that has passed (a deck added while playing starts playing
+ * immediately); then its samples follow one another, and a timestamp gap
+ * becomes silence.  A block is mixed once every input has data for it or
+ * is at EOS.  While PLAYING, an input that is still missing data when the
+ * block is due (half a block before the sink needs it) is left out of that
+ * block, so a stalled input never stalls the heard ones; its late samples
+ * are dropped and counted.  A block that reaches the sink after its time
+ * anyway is an underrun: counted in #GstKitharaElement:stats and reported
+ * by a "kithara-underrun" element message at the start of each burst.
+ *
+ * Service classes follow the listener: while the mixer is PLAYING, the
+ * chain feeding an input with volume > 0 that is not muted is audible, the
+ * others warm; PAUSED makes them all warm.
+ *
+ * EOS is sent once every input is at EOS.  A seek on the mixer is sent to
+ * every input; a flushing one restarts the output at the new position.
+ * Pads can be requested and released while PLAYING.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 kitharamixer name=m sink_1::volume=0.5 ! autoaudiosink \
+ *     filesrc location=a.flac ! kitharadecode ! kithararesample ! m. \
+ *     filesrc location=b.flac ! kitharadecode ! kithararesample ! m.
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <string.h>
+#include <gst/audio/audio.h>
+#include "gstkitharamixer.h"
+#include "gstkitharamixerpad.h"
+#include "gstkitharaelements.h"
+#include "kitharahandoff.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_kithara_mixer_debug);
+#define GST_CAT_DEFAULT gst_kithara_mixer_debug
+
+#define DEFAULT_BLOCK_TIME (10 * GST_MSECOND)
+#define DEFAULT_LATENCY (50 * GST_MSECOND)
+
+enum
+{
+  PROP_0,
+  PROP_BLOCK_TIME,
+  PROP_LATENCY,
+};
+
+struct _GstKitharaMixer
+{
+  GstKitharaElement parent;
+
+  GstPad *srcpad;
+  KitharaHandoff *handoff;
+  GPtrArray *pads;              /* GstKitharaMixerPad; changed under the
+                                 * tick lock */
+  guint next_pad_id;
+  gint heard;                   /* atomic: PLAYING */
+  gint force;                   /* atomic: mix the next block now */
+
+  /* Output state: on the worker, or under the tick lock. */
+  gboolean configured;
+  GstAudioInfo out_info;
+  guint block_frames;
+  guint64 out_frames;           /* frames mixed since the segment start */
+  GstSegment out_segment;
+  gboolean segment_pending;
+  gboolean eos_sent;
+  guint32 seek_seqnum;
+
+  /* The src task's state, under the object lock. */
+  GstClockTime next_running_time;       /* of the next block to push */
+  GstClockTime position;        /* stream time pushed so far */
+  GstClockTime downstream_latency;
+  gboolean in_underrun;
+  guint64 underruns;
+  guint64 forced_blocks;
+
+  /* Properties, under the object lock. */
+  GstClockTime block_time;
+  GstClockTime latency;
+};
+
+static void gst_kithara_mixer_child_proxy_init (gpointer g_iface,
+    gpointer iface_data);
+
+G_DEFINE_TYPE_WITH_CODE (GstKitharaMixer, gst_kithara_mixer,
+    GST_TYPE_KITHARA_ELEMENT, G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY,
+        gst_kithara_mixer_child_proxy_init));
+GST_ELEMENT_REGISTER_DEFINE (kitharamixer, "kitharamixer", GST_RANK_NONE,
+    GST_TYPE_KITHARA_MIXER);
+
+#define OUT_CAPS "audio/x-raw, format = (string) " GST_AUDIO_NE (F32) \
+    ", layout = (string) interleaved, rate = (int) [ 1, MAX ], " \
+    "channels = (int) [ 1, MAX ]"
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (OUT_CAPS));
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE
+    ("sink_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("audio/x-raw, layout = (string) interleaved"));
+
+#define NODE(self) gst_kithara_element_get_node (GST_KITHARA_ELEMENT (self))
+#define PAD(self, i) \
+    ((GstKitharaMixerPad *) g_ptr_array_index ((self)->pads, (i)))
+
+/* ------------------------------------------------------------------ */
+/* Service classes: each input's chain is told whether it is heard. */
+
+static void
+update_mixer_class (GstKitharaMixer * self)
+{
+  KitharaServiceClass best = KITHARA_SERVICE_CLASS_WARM;
+  GList *l;
+
+  GST_OBJECT_LOCK (self);
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    gint announced = g_atomic_int_get (&GST_KITHARA_MIXER_PAD
+        (l->data)->announced_class);
+
+    if (announced >= 0 && (l == GST_ELEMENT (self)->sinkpads ||
+            announced < (gint) best))
+      best = announced;
+  }
+  GST_OBJECT_UNLOCK (self);
+  gst_kithara_element_set_followed_class (GST_KITHARA_ELEMENT (self), best);
+}
+
+/* Announces the pad's class upstream if it changed (@force: in any case,
+ * e.g. for a new stream whose elements have not heard it yet). */
+static void
+update_pad_class (GstKitharaMixer * self, GstKitharaMixerPad * pad,
+    gboolean force)
+{
+  KitharaServiceClass cls = gst_kithara_mixer_pad_get_class (pad,
+      g_atomic_int_get (&self->heard));
+
+  if (g_atomic_int_exchange (&pad->announced_class, cls) == (gint) cls &&
+      !force)
+    return;
+  GST_DEBUG_OBJECT (pad, "chain is %s", cls == 0 ? "audible" :
+      cls == 1 ? "warm" : "idle");
+  gst_pad_push_event (GST_PAD (pad), kithara_service_class_event_new (cls));
+  update_mixer_class (self);
+}
+
+static void
+update_all_classes (GstKitharaMixer * self)
+{
+  GList *pads = NULL, *l;
+
+  GST_OBJECT_LOCK (self);
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
+    pads = g_list_prepend (pads, gst_object_ref (l->data));
+  GST_OBJECT_UNLOCK (self);
+  for (l = pads; l; l = l->next)
+    update_pad_class (self, l->data, FALSE);
+  g_list_free_full (pads, gst_object_unref);
+}
+
+static void
+pad_property_changed (GObject * pad, GParamSpec * pspec, gpointer user_data)
+{
+  update_pad_class (GST_KITHARA_MIXER (user_data), GST_KITHARA_MIXER_PAD (pad),
+      FALSE);
+}
+
+/* The mixer itself is an exit: downstream announcements do not apply. */
+static void
+gst_kithara_mixer_follow_service_class (GstKitharaElement * base,
+    KitharaServiceClass announced)
+{
+}
+
+/* ------------------------------------------------------------------ */
+/* Output negotiation, on the first input format */
+
+static GstCaps *
+choose_output_caps (GstKitharaMixer * self, GstCaps * input)
+{
+  GstCaps *templ = gst_pad_get_pad_template_caps (self->srcpad);
+  GstCaps *peer = gst_pad_peer_query_caps (self->srcpad, templ);
+  GstStructure *in = gst_caps_get_structure (input, 0), *s;
+  GstCaps *like_input, *preferred;
+  gint rate, channels;
+
+  gst_caps_unref (templ);
+  if (gst_caps_is_empty (peer)) {
+    gst_caps_unref (peer);
+    return NULL;
+  }
+  /* The input's rate and channels, if downstream takes them. */
+  like_input = gst_caps_new_empty_simple ("audio/x-raw");
+  if (gst_structure_get_int (in, "rate", &rate))
+    gst_caps_set_simple (like_input, "rate", G_TYPE_INT, rate, NULL);
+  if (gst_structure_get_int (in, "channels", &channels))
+    gst_caps_set_simple (like_input, "channels", G_TYPE_INT, channels, NULL);
+  preferred = gst_caps_intersect (peer, like_input);
+  gst_caps_unref (like_input);
+  if (!gst_caps_is_empty (preferred))
+    gst_caps_take (&peer, preferred);
+  else
+    gst_caps_unref (preferred);
+
+  peer = gst_caps_truncate (peer);
+  peer = gst_caps_make_writable (peer);
+  s = gst_caps_get_structure (peer, 0);
+  gst_structure_fixate_field_nearest_int (s, "rate", 48000);
+  gst_structure_fixate_field_nearest_int (s, "channels", 2);
+  if (gst_structure_get_int (s, "channels", &channels) && channels > 2 &&
+      !gst_structure_has_field (s, "channel-mask"))
+    gst_structure_set (s, "channel-mask", GST_TYPE_BITMASK,
+        gst_audio_channel_get_fallback_mask (channels), NULL);
+  return gst_caps_fixate (peer);
+}
+
+static gboolean
+configure_output (GstKitharaMixer * self, GstCaps * input)
+{
+  GstCaps *caps = choose_output_caps (self, input);
+  GstClockTime block_time;
+  gchar *stream_id;
+
+  if (caps == NULL || !gst_audio_info_from_caps (&self->out_info, caps)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Downstream accepts no F32 audio."),
+        ("no output format for %" GST_PTR_FORMAT, input));
+    gst_clear_caps (&caps);
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  block_time = self->block_time;
+  GST_OBJECT_UNLOCK (self);
+  self->block_frames = MAX (1, gst_util_uint64_scale_round (block_time,
+          GST_AUDIO_INFO_RATE (&self->out_info), GST_SECOND));
+  GST_INFO_OBJECT (self, "output %" GST_PTR_FORMAT ", blocks of %u frames",
+      caps, self->block_frames);
+
+  /* A new stream of its own (there is no single upstream id to derive
+   * it from), like aggregator's. */
+  stream_id = g_strdup_printf ("%08x%08x%08x%08x", g_random_int (),
+      g_random_int (), g_random_int (), g_random_int ());
+  kithara_handoff_push (self->handoff,
+      GST_MINI_OBJECT (gst_event_new_stream_start (stream_id)));
+  g_free (stream_id);
+  kithara_handoff_push (self->handoff, GST_MINI_OBJECT (gst_event_new_caps
+          (caps)));
+  gst_caps_unref (caps);
+  self->configured = TRUE;
+  self->segment_pending = TRUE;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* The node: take input, mix one block */
+
+static void
+pad_fail (GstKitharaMixer * self, GstKitharaMixerPad * pad, GstFlowReturn ret)
+{
+  pad->failed = TRUE;
+  kithara_inlet_set_closed (pad->inlet, ret);
+}
+
+static void
+handle_pad_event (GstKitharaMixer * self, GstKitharaMixerPad * pad,
+    GstEvent * event)
+{
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+      pad->eos = FALSE;
+      /* A new stream: its elements may not have heard the class yet. */
+      update_pad_class (self, pad, TRUE);
+      break;
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+
+      gst_event_parse_caps (event, &caps);
+      if (!self->configured && !configure_output (self, caps)) {
+        pad_fail (self, pad, GST_FLOW_NOT_NEGOTIATED);
+        break;
+      }
+      if (!gst_kithara_mixer_pad_set_format (pad, caps, &self->out_info)) {
+        GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+            ("%s: cannot convert %" GST_PTR_FORMAT " to the output format",
+                GST_PAD_NAME (pad), caps));
+        pad_fail (self, pad, GST_FLOW_NOT_NEGOTIATED);
+      }
+      break;
+    }
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment (event, &pad->segment);
+      pad->joined = FALSE;      /* re-anchor at the next data */
+      break;
+    case GST_EVENT_GAP:
+      if (pad->has_format) {
+        GstClockTime ts, duration;
+
+        gst_event_parse_gap (event, &ts, &duration);
+        gst_kithara_mixer_pad_add_gap (pad, ts, duration, &self->out_info,
+            self->out_frames);
+      }
+      break;
+    case GST_EVENT_EOS:
+      GST_DEBUG_OBJECT (pad, "EOS");
+      pad->eos = TRUE;
+      break;
+    default:
+      break;
+  }
+  gst_event_unref (event);
+}
+
+/* Takes input from the pad's inlet until the pad has data for the block
+ * that ends at @need (or anything, before the output is configured). */
+static void
+fill_pad (GstKitharaMixer * self, GstKitharaMixerPad * pad)
+{
+  while (!pad->eos && !pad->failed) {
+    GstMiniObject *item;
+
+    if (self->configured && pad->joined &&
+        gst_kithara_mixer_pad_end_frame (pad) >= self->out_frames +
+        self->block_frames)
+      return;
+    item = kithara_inlet_pop (pad->inlet);
+    if (item == NULL)
+      return;
+    if (GST_IS_EVENT (item)) {
+      handle_pad_event (self, pad, GST_EVENT (item));
+      continue;
+    }
+    if (!pad->has_format) {
+      gst_mini_object_unref (item);
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+          ("%s: received a buffer before caps", GST_PAD_NAME (pad)));
+      pad_fail (self, pad, GST_FLOW_NOT_NEGOTIATED);
+      return;
+    }
+    gst_kithara_mixer_pad_add_buffer (pad, GST_BUFFER (item), &self->out_info,
+        self->out_frames);
+  }
+}
+
+static gboolean
+pad_finished (GstKitharaMixer * self, GstKitharaMixerPad * pad)
+{
+  return pad->failed || (pad->eos &&
+      gst_kithara_mixer_pad_end_frame (pad) <= self->out_frames);
+}
+
+static gboolean
+pad_ready (GstKitharaMixer * self, GstKitharaMixerPad * pad)
+{
+  return pad->failed || pad->eos || (pad->joined &&
+      gst_kithara_mixer_pad_end_frame (pad) >= self->out_frames +
+      self->block_frames);
+}
+
+static void
+push_segment (GstKitharaMixer * self)
+{
+  GstEvent *event = gst_event_new_segment (&self->out_segment);
+
+  if (self->seek_seqnum != GST_SEQNUM_INVALID)
+    gst_event_set_seqnum (event, self->seek_seqnum);
+  kithara_handoff_push (self->handoff, GST_MINI_OBJECT (event));
+  self->segment_pending = FALSE;
+}
+
+static GstClockTime
+frames_to_time (GstKitharaMixer * self, guint64 frames)
+{
+  return gst_util_uint64_scale_round (frames, GST_SECOND,
+      GST_AUDIO_INFO_RATE (&self->out_info));
+}
+
+/* Mixes @frames frames starting at out_frames into a new buffer. */
+static GstBuffer *
+mix_block (GstKitharaMixer * self, guint frames, gboolean forced)
+{
+  guint channels = GST_AUDIO_INFO_CHANNELS (&self->out_info);
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, (gsize) frames *
+      GST_AUDIO_INFO_BPF (&self->out_info), NULL);
+  GstClockTime start = frames_to_time (self, self->out_frames);
+  GstClockTime end = frames_to_time (self, self->out_frames + frames);
+  GstClockTime stream_end = gst_segment_to_stream_time (&self->out_segment,
+      GST_FORMAT_TIME, self->out_segment.start + end);
+  GstMapInfo map;
+  guint i;
+
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  memset (map.data, 0, map.size);
+  for (i = 0; i < self->pads->len; i++) {
+    GstKitharaMixerPad *pad = PAD (self, i);
+
+    if (pad->failed || !pad->has_format)
+      continue;
+    if (forced && !pad_ready (self, pad))
+      pad->missed_blocks++;
+    /* Controlled volume and mute take their value at the block's end;
+     * the gain glides there over the block. */
+    if (GST_CLOCK_TIME_IS_VALID (stream_end))
+      gst_object_sync_values (GST_OBJECT (pad), stream_end);
+    gst_kithara_mixer_pad_mix (pad, (gfloat *) map.data, self->out_frames,
+        frames, channels, gst_kithara_mixer_pad_get_target_gain (pad));
+  }
+  gst_buffer_unmap (buf, &map);
+
+  GST_BUFFER_PTS (buf) = self->out_segment.start + start;
+  GST_BUFFER_DURATION (buf) = end - start;
+  GST_BUFFER_OFFSET (buf) = self->out_frames;
+  GST_BUFFER_OFFSET_END (buf) = self->out_frames + frames;
+  if (self->out_frames == 0)
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+  self->out_frames += frames;
+  return buf;
+}
+
+static KitharaTickResult
+finish (GstKitharaMixer * self)
+{
+  GstEvent *eos = gst_event_new_eos ();
+
+  GST_DEBUG_OBJECT (self, "every input is at EOS");
+  if (self->seek_seqnum != GST_SEQNUM_INVALID)
+    gst_event_set_seqnum (eos, self->seek_seqnum);
+  kithara_handoff_push (self->handoff, GST_MINI_OBJECT (eos));
+  self->eos_sent = TRUE;
+  return KITHARA_TICK_DONE;
+}
+
+static KitharaTickResult
+gst_kithara_mixer_tick (GstKitharaElement * base)
+{
+  GstKitharaMixer *self = GST_KITHARA_MIXER (base);
+  gboolean all_ready = TRUE, all_finished = TRUE, any_block = FALSE;
+  gboolean forced;
+  guint64 last_end = 0;
+  guint i, frames;
+
+  if (self->eos_sent)
+    return KITHARA_TICK_DONE;
+  /* Room first, so a mixed block is never thrown away. */
+  if (!kithara_handoff_has_room (self->handoff))
+    return KITHARA_TICK_WAITING;
+
+  for (i = 0; i < self->pads->len; i++)
+    fill_pad (self, PAD (self, i));
+  if (!self->configured || self->pads->len == 0)
+    return KITHARA_TICK_WAITING;
+  if (self->segment_pending)
+    push_segment (self);
+
+  for (i = 0; i < self->pads->len; i++) {
+    GstKitharaMixerPad *pad = PAD (self, i);
+
+    all_ready &= pad_ready (self, pad);
+    all_finished &= pad_finished (self, pad);
+    if (!pad->failed && pad->joined) {
+      guint64 end = gst_kithara_mixer_pad_end_frame (pad);
+
+      last_end = MAX (last_end, end);
+      any_block |= end >= self->out_frames + self->block_frames;
+    }
+  }
+  if (all_finished)
+    return finish (self);
+
+  forced = g_atomic_int_exchange (&self->force, 0);
+  if (!all_ready && !forced)
+    return KITHARA_TICK_WAITING;
+
+  /* Every input at EOS with less than a block left: a short last block. */
+  frames = self->block_frames;
+  if (all_ready && !any_block && last_end > self->out_frames)
+    frames = MIN (frames, last_end - self->out_frames);
+  if (forced && !all_ready) {
+    GST_OBJECT_LOCK (self);
+    self->forced_blocks++;
+    GST_OBJECT_UNLOCK (self);
+    GST_DEBUG_OBJECT (self, "block due: mixing without the late inputs");
+  }
+  kithara_handoff_push (self->handoff, GST_MINI_OBJECT (mix_block (self,
+              frames, forced && !all_ready)));
+  return KITHARA_TICK_PROGRESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* The src task: pushes blocks downstream, may block in a syncing sink. */
+
+static void
+post_underrun (GstKitharaMixer * self, guint64 underruns, GstClockTime late)
+{
+  GstStructure *s = gst_structure_new ("kithara-underrun",
+      "element", G_TYPE_STRING, GST_ELEMENT_NAME (self),
+      "underruns", G_TYPE_UINT64, underruns,
+      "lateness", G_TYPE_UINT64, late, NULL);
+
+  GST_INFO_OBJECT (self, "underrun: block %" GST_TIME_FORMAT " late",
+      GST_TIME_ARGS (late));
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* The clock time by which the next block must be in the sink, or NONE
+ * when nothing is due (not PLAYING, no clock). */
+static GstClockTime
+next_due_time (GstKitharaMixer * self, GstClock ** clock)
+{
+  GstClockTime due = GST_CLOCK_TIME_NONE;
+
+  *clock = NULL;
+  GST_OBJECT_LOCK (self);
+  if (GST_STATE (self) == GST_STATE_PLAYING && GST_ELEMENT_CLOCK (self) &&
+      GST_CLOCK_TIME_IS_VALID (self->next_running_time)) {
+    *clock = gst_object_ref (GST_ELEMENT_CLOCK (self));
+    due = GST_ELEMENT_CAST (self)->base_time + self->next_running_time +
+        self->downstream_latency;
+  }
+  GST_OBJECT_UNLOCK (self);
+  return due;
+}
+
+/* Counts a block that reaches the sink after its time. */
+static void
+account_lateness (GstKitharaMixer * self, GstBuffer * buf)
+{
+  GstClock *clock;
+  GstClockTime due = next_due_time (self, &clock), now, end_rt;
+  guint64 underruns = 0;
+  gboolean report = FALSE;
+
+  if (clock) {
+    now = gst_clock_get_time (clock);
+    gst_object_unref (clock);
+  }
+  end_rt = gst_segment_to_running_time (&self->out_segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf));
+
+  GST_OBJECT_LOCK (self);
+  if (clock && now > due) {
+    self->underruns++;
+    underruns = self->underruns;
+    report = !self->in_underrun;
+    self->in_underrun = TRUE;
+  } else {
+    self->in_underrun = FALSE;
+  }
+  self->next_running_time = end_rt;
+  self->position = gst_segment_to_stream_time (&self->out_segment,
+      GST_FORMAT_TIME, GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf));
+  GST_OBJECT_UNLOCK (self);
+
+  if (report)
+    post_underrun (self, underruns, now - due);
+}
+
+/* Monotonic time (µs) at which to give up waiting for the next block and
+ * have it mixed with what is there: half a block before it is due. */
+static gint64
+deadline_us (GstKitharaMixer * self)
+{
+  GstClock *clock;
+  GstClockTime due = next_due_time (self, &clock), now, half_block;
+  GstClockTimeDiff left;
+
+  if (clock == NULL)
+    return -1;
+  now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  GST_OBJECT_LOCK (self);
+  half_block = self->block_time / 2;
+  GST_OBJECT_UNLOCK (self);
+  left = GST_CLOCK_DIFF (now, due) - (GstClockTimeDiff) half_block;
+  return g_get_monotonic_time () + MAX (left, 0) / GST_USECOND;
+}
+
+static void
+pause_task (GstKitharaMixer * self, const gchar * why)
+{
+  GST_DEBUG_OBJECT (self, "pausing task: %s", why);
+  gst_pad_pause_task (self->srcpad);
+}
+
+static void
+src_loop (gpointer user_data)
+{
+  GstKitharaMixer *self = user_data;
+  GstMiniObject *item;
+  GstFlowReturn ret;
+
+  switch (kithara_handoff_pop (self->handoff, deadline_us (self), &item)) {
+    case KITHARA_HANDOFF_FLUSHING:
+      pause_task (self, "flushing");
+      return;
+    case KITHARA_HANDOFF_DEADLINE:
+      /* The sink is about to run dry: mix with the inputs that are there. */
+      g_atomic_int_set (&self->force, 1);
+      kithara_node_wake (NODE (self));
+      return;
+    case KITHARA_HANDOFF_KICKED:
+      return;
+    case KITHARA_HANDOFF_ITEM:
+      break;
+  }
+
+  if (GST_IS_EVENT (item)) {
+    gboolean eos = GST_EVENT_TYPE (item) == GST_EVENT_EOS;
+
+    gst_pad_push_event (self->srcpad, GST_EVENT (item));
+    if (eos)
+      pause_task (self, "EOS");
+    return;
+  }
+
+  account_lateness (self, GST_BUFFER (item));
+  ret = gst_pad_push (self->srcpad, GST_BUFFER (item));
+  if (ret == GST_FLOW_OK)
+    return;
+  if (ret == GST_FLOW_FLUSHING) {
+    pause_task (self, "downstream flushing");
+  } else if (ret == GST_FLOW_EOS) {
+    pause_task (self, "downstream EOS");
+  } else {
+    GST_ELEMENT_FLOW_ERROR (self, ret);
+    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+    pause_task (self, gst_flow_get_name (ret));
+  }
+}
+
+static void
+reset_output (GstKitharaMixer * self)
+{
+  gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
+  self->out_frames = 0;
+  self->eos_sent = FALSE;
+  self->segment_pending = self->configured;
+  self->seek_seqnum = GST_SEQNUM_INVALID;
+  GST_OBJECT_LOCK (self);
+  self->next_running_time = 0;
+  self->position = 0;
+  self->in_underrun = FALSE;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean
+src_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
+    gboolean active)
+{
+  GstKitharaMixer *self = GST_KITHARA_MIXER (parent);
+
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  if (active) {
+    kithara_handoff_set_flushing (self->handoff, FALSE);
+    return gst_pad_start_task (pad, src_loop, self, NULL);
+  }
+  kithara_handoff_set_flushing (self->handoff, TRUE);
+  return gst_pad_stop_task (pad);
+}
+
+/* ------------------------------------------------------------------ */
+/* Seeking and queries on the src pad */
+
+static void
+forward_to_inputs (GstKitharaMixer * self, GstEvent * event)
+{
+  GList *pads = NULL, *l;
+
+  GST_OBJECT_LOCK (self);
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
+    pads = g_list_prepend (pads, gst_object_ref (l->data));
+  GST_OBJECT_UNLOCK (self);
+  for (l = pads; l; l = l->next)
+    gst_pad_push_event (l->data, gst_event_ref (event));
+  g_list_free_full (pads, gst_object_unref);
+}
+
+static gboolean
+handle_seek (GstKitharaMixer * self, GstEvent * event)
+{
+  GstSeekFlags flags;
+  GstSeekType start_type, stop_type;
+  GstFormat format;
+  gint64 start, stop;
+  gdouble rate;
+  gboolean flush;
+  guint32 seqnum = gst_event_get_seqnum (event);
+
+  gst_event_parse_seek (event, &rate, &format, &flags, &start_type, &start,
+      &stop_type, &stop);
+  if (format != GST_FORMAT_TIME || rate <= 0.0) {
+    GST_DEBUG_OBJECT (self, "only forward TIME seeks are supported");
+    gst_event_unref (event);
+    return FALSE;
+  }
+  flush = (flags & GST_SEEK_FLAG_FLUSH) != 0;
+
+  if (flush) {
+    GstEvent *flush_start = gst_event_new_flush_start ();
+
+    gst_event_set_seqnum (flush_start, seqnum);
+    gst_pad_push_event (self->srcpad, flush_start);
+    kithara_handoff_set_flushing (self->handoff, TRUE);
+    /* Wait for the task to be out of its loop. */
+    GST_PAD_STREAM_LOCK (self->srcpad);
+  }
+
+  /* The inputs flush (their flush events stay here) and restart at the
+   * new position while no block is mixed. */
+  kithara_node_lock_tick (NODE (self));
+  forward_to_inputs (self, event);
+  if (flush) {
+    gboolean update;
+
+    reset_output (self);
+    gst_segment_do_seek (&self->out_segment, rate, format, flags,
+        start_type, start, stop_type, stop, &update);
+    self->out_segment.position = self->out_segment.start;
+    self->out_segment.time = self->out_segment.start;
+    self->seek_seqnum = seqnum;
+    GST_OBJECT_LOCK (self);
+    self->position = self->out_segment.time;
+    GST_OBJECT_UNLOCK (self);
+  }
+  kithara_node_unlock_tick (NODE (self));
+
+  if (flush) {
+    GstEvent *flush_stop = gst_event_new_flush_stop (TRUE);
+
+    gst_event_set_seqnum (flush_stop, seqnum);
+    gst_pad_push_event (self->srcpad, flush_stop);
+    kithara_handoff_set_flushing (self->handoff, FALSE);
+    gst_pad_start_task (self->srcpad, src_loop, self, NULL);
+    GST_PAD_STREAM_UNLOCK (self->srcpad);
+  }
+  kithara_node_wake (NODE (self));
+  gst_event_unref (event);
+  return TRUE;
+}
+
+static gboolean
+gst_kithara_mixer_src_event (GstKitharaElement * base, GstEvent * event)
+{
+  GstKitharaMixer *self = GST_KITHARA_MIXER (base);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_SEEK:
+      return handle_seek (self, event);
+    case GST_EVENT_LATENCY:{
+      GstClockTime latency;
+
+      gst_event_parse_latency (event, &latency);
+      GST_OBJECT_LOCK (self);
+      self->downstream_latency = latency;
+      GST_OBJECT_UNLOCK (self);
+      forward_to_inputs (self, event);
+      gst_event_unref (event);
+      return TRUE;
+    }
+    default:
+      forward_to_inputs (self, event);
+      gst_event_unref (event);
+      return TRUE;
+  }
+}
+
+/* Latency: the inputs' (live if any is), plus one block to mix and the
+ * output queue at most. */
+static gboolean
+query_latency (GstKitharaMixer * self, GstQuery * query)
+{
+  GstClockTime min = 0, max = GST_CLOCK_TIME_NONE, block_time, latency;
+  gboolean live = FALSE;
+  GList *l;
+
+  GST_OBJECT_LOCK (self);
+  block_time = self->block_time;
+  latency = self->latency;
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    GstQuery *q = gst_query_new_latency ();
+    GstPad *pad = gst_object_ref (l->data);
+    gboolean l_live;
+    GstClockTime l_min, l_max;
+
+    GST_OBJECT_UNLOCK (self);
+    if (gst_pad_peer_query (pad, q)) {
+      gst_query_parse_latency (q, &l_live, &l_min, &l_max);
+      live |= l_live;
+      min = MAX (min, l_min);
+      if (GST_CLOCK_TIME_IS_VALID (l_max))
+        max = GST_CLOCK_TIME_IS_VALID (max) ? MIN (max, l_max) : l_max;
+    }
+    gst_query_unref (q);
+    gst_object_unref (pad);
+    GST_OBJECT_LOCK (self);
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  min += block_time;
+  if (GST_CLOCK_TIME_IS_VALID (max))
+    max += latency;
+  gst_query_set_latency (query, live, min, max);
+  return TRUE;
+}
+
+static gboolean
+query_duration (GstKitharaMixer * self, GstQuery * query)
+{
+  GstFormat format;
+  gint64 longest = -1;
+  GList *pads = NULL, *l;
+
+  gst_query_parse_duration (query, &format, NULL);
+  GST_OBJECT_LOCK (self);
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
+    pads = g_list_prepend (pads, gst_object_ref (l->data));
+  GST_OBJECT_UNLOCK (self);
+  for (l = pads; l; l = l->next) {
+    gint64 d;
+
+    if (gst_pad_peer_query_duration (l->data, format, &d) && d > longest)
+      longest = d;
+  }
+  g_list_free_full (pads, gst_object_unref);
+  if (longest < 0)
+    return FALSE;
+  gst_query_set_duration (query, format, longest);
+  return TRUE;
+}
+
+static gboolean
+gst_kithara_mixer_src_query (GstKitharaElement * base, GstQuery * query)
+{
+  GstKitharaMixer *self = GST_KITHARA_MIXER (base);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_LATENCY:
+      return query_latency (self, query);
+    case GST_QUERY_DURATION:
+      return query_duration (self, query);
+    case GST_QUERY_POSITION:{
+      GstFormat format;
+
+      gst_query_parse_position (query, &format, NULL);
+      if (format != GST_FORMAT_TIME)
+        return FALSE;
+      GST_OBJECT_LOCK (self);
+      gst_query_set_position (query, format, self->position);
+      GST_OBJECT_UNLOCK (self);
+      return TRUE;
+    }
+    case GST_QUERY_CAPS:{
+      GstCaps *filter, *caps;
+
+      gst_query_parse_caps (query, &filter);
+      caps = gst_pad_get_current_caps (self->srcpad);
+      if (caps == NULL)
+        caps = gst_pad_get_pad_template_caps (self->srcpad);
+      if (filter)
+        gst_caps_take (&caps, gst_caps_intersect_full (filter, caps,
+                GST_CAPS_INTERSECT_FIRST));
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      return TRUE;
+    }
+    case GST_QUERY_SEEKING:{
+      GstFormat format;
+
+      gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
+      gst_query_set_seeking (query, format, format == GST_FORMAT_TIME, 0, -1);
+      return TRUE;
+    }
+    default:
+      return FALSE;
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Sink pads */
+
+static GstFlowReturn
+pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstKitharaMixerPad *mpad = GST_KITHARA_MIXER_PAD (pad);
+  GstFlowReturn ret;
+
+  /* A worker never waits; a foreign streaming thread does. */
+  ret = kithara_inlet_push (mpad->inlet, GST_MINI_OBJECT_CAST (buf),
+      !kithara_in_worker_thread ());
+  if (ret == KITHARA_FLOW_FULL &&
+      !g_atomic_int_get (&mpad->upstream_is_kithara))
+    ret = GST_FLOW_OK;
+  return ret;
+}
+
+static void
+flush_pad (GstKitharaMixer * self, GstKitharaMixerPad * pad)
+{
+  GstCaps *caps = gst_pad_get_current_caps (GST_PAD (pad));
+
+  kithara_node_lock_tick (NODE (self));
+  kithara_inlet_set_flushing (pad->inlet, FALSE);
+  gst_kithara_mixer_pad_reset (pad);
+  /* Caps still queued when the flush dropped them are not sent again. */
+  if (caps && (pad->caps == NULL || !gst_caps_is_equal (caps, pad->caps)))
+    kithara_inlet_push (pad->inlet, GST_MINI_OBJECT (gst_event_new_caps
+            (caps)), FALSE);
+  gst_clear_caps (&caps);
+  kithara_node_unlock_tick (NODE (self));
+  kithara_node_wake (NODE (self));
+}
+
+static gboolean
+pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstKitharaMixer *self = GST_KITHARA_MIXER (parent);
+  GstKitharaMixerPad *mpad = GST_KITHARA_MIXER_PAD (pad);
+  GstFlowReturn ret;
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      /* An input flushes alone (a deck seeks): the mix goes on. */
+      kithara_inlet_set_flushing (mpad->inlet, TRUE);
+      gst_event_unref (event);
+      return TRUE;
+    case GST_EVENT_FLUSH_STOP:
+      flush_pad (self, mpad);
+      gst_event_unref (event);
+      return TRUE;
+    default:
+      break;
+  }
+  if (!GST_EVENT_IS_SERIALIZED (event)) {
+    gst_event_unref (event);
+    return TRUE;
+  }
+  ret = kithara_inlet_push (mpad->inlet, GST_MINI_OBJECT_CAST (event),
+      !kithara_in_worker_thread ());
+  return ret == GST_FLOW_OK || ret == KITHARA_FLOW_FULL;
+}
+
+/* Any raw audio is accepted (and converted); the output format, once
+ * chosen, or what downstream takes, is offered first. */
+static GstCaps *
+input_caps (GstKitharaMixer * self, GstPad * pad, GstCaps * filter)
+{
+  GstCaps *caps = gst_pad_get_current_caps (self->srcpad);
+  GstCaps *templ = gst_pad_get_pad_template_caps (pad);
+
+  if (caps == NULL) {
+    GstCaps *out_templ = gst_pad_get_pad_template_caps (self->srcpad);
+
+    caps = gst_pad_peer_query_caps (self->srcpad, out_templ);
+    gst_caps_unref (out_templ);
+  }
+  caps = gst_caps_merge (caps, templ);
+  if (filter)
+    gst_caps_take (&caps, gst_caps_intersect_full (filter, caps,
+            GST_CAPS_INTERSECT_FIRST));
+  return caps;
+}
+
+static gboolean
+pad_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstKitharaMixer *self = GST_KITHARA_MIXER (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS:{
+      GstCaps *filter, *caps;
+
+      gst_query_parse_caps (query, &filter);
+      caps = input_caps (self, pad, filter);
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      return TRUE;
+    }
+    case GST_QUERY_ACCEPT_CAPS:{
+      GstCaps *caps, *templ = gst_pad_get_pad_template_caps (pad);
+      GstAudioInfo info;
+
+      gst_query_parse_accept_caps (query, &caps);
+      gst_query_set_accept_caps_result (query,
+          gst_caps_is_subset (caps, templ) &&
+          gst_audio_info_from_caps (&info, caps));
+      gst_caps_unref (templ);
+      return TRUE;
+    }
+    case GST_QUERY_ALLOCATION:
+      return FALSE;
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+static GstPadLinkReturn
+pad_link (GstPad * pad, GstObject * parent, GstPad * peer)
+{
+  GstObject *peer_parent = gst_pad_get_parent (peer);
+
+  g_atomic_int_set (&GST_KITHARA_MIXER_PAD (pad)->upstream_is_kithara,
+      peer_parent && GST_IS_KITHARA_ELEMENT (peer_parent));
+  if (peer_parent)
+    gst_object_unref (peer_parent);
+  return GST_PAD_LINK_OK;
+}
+
+static KitharaInlet *
+gst_kithara_mixer_get_inlet (GstKitharaElement * base, GstPad * sinkpad)
+{
+  return GST_IS_KITHARA_MIXER_PAD (sinkpad) ?
+      GST_KITHARA_MIXER_PAD (sinkpad)->inlet : NULL;
+}
+
+static GstPad *
+gst_kithara_mixer_request_new_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * req_name, const GstCaps * caps)
+{
+  GstKitharaMixer *self = GST_KITHARA_MIXER (element);
+  GstKitharaMixerPad *pad;
+  gchar *name;
+  guint id;
+
+  GST_OBJECT_LOCK (self);
+  if (req_name == NULL || sscanf (req_name, "sink_%u", &id) != 1)
+    id = self->next_pad_id;
+  self->next_pad_id = MAX (self->next_pad_id, id + 1);
+  GST_OBJECT_UNLOCK (self);
+
+  name = g_strdup_printf ("sink_%u", id);
+  pad = g_object_new (GST_TYPE_KITHARA_MIXER_PAD, "name", name, "direction",
+      GST_PAD_SINK, "template", templ, NULL);
+  g_free (name);
+  gst_pad_set_chain_function (GST_PAD (pad), pad_chain);
+  gst_pad_set_event_function (GST_PAD (pad), pad_event);
+  gst_pad_set_query_function (GST_PAD (pad), pad_query);
+  gst_pad_set_link_function (GST_PAD (pad), pad_link);
+  pad->inlet = gst_kithara_element_new_inlet (GST_KITHARA_ELEMENT (self));
+  g_signal_connect (pad, "notify::volume", G_CALLBACK (pad_property_changed),
+      self);
+  g_signal_connect (pad, "notify::mute", G_CALLBACK (pad_property_changed),
+      self);
+  g_signal_connect (pad, "notify::service-class",
+      G_CALLBACK (pad_property_changed), self);
+
+  if (GST_STATE (self) >= GST_STATE_PAUSED ||
+      GST_STATE_PENDING (self) >= GST_STATE_PAUSED) {
+    kithara_inlet_set_flushing (pad->inlet, FALSE);
+    gst_pad_set_active (GST_PAD (pad), TRUE);
+  }
+  kithara_node_lock_tick (NODE (self));
+  g_ptr_array_add (self->pads, pad);
+  kithara_node_unlock_tick (NODE (self));
+
+  if (!gst_element_add_pad (element, GST_PAD (pad))) {
+    kithara_node_lock_tick (NODE (self));
+    g_ptr_array_remove (self->pads, pad);
+    kithara_node_unlock_tick (NODE (self));
+    gst_kithara_element_free_inlet (GST_KITHARA_ELEMENT (self), pad->inlet);
+    pad->inlet = NULL;
+    gst_object_unref (pad);
+    return NULL;
+  }
+  gst_child_proxy_child_added (GST_CHILD_PROXY (self), G_OBJECT (pad),
+      GST_OBJECT_NAME (pad));
+  update_pad_class (self, pad, TRUE);
+  return GST_PAD (pad);
+}
+
+static void
+gst_kithara_mixer_release_pad (GstElement * element, GstPad * pad)
+{
+  GstKitharaMixer *self = GST_KITHARA_MIXER (element);
+  GstKitharaMixerPad *mpad = GST_KITHARA_MIXER_PAD (pad);
+
+  GST_DEBUG_OBJECT (self, "releasing %s", GST_PAD_NAME (pad));
+  /* Release a blocked upstream thread, then no tick may see the pad. */
+  kithara_inlet_set_flushing (mpad->inlet, TRUE);
+  kithara_node_lock_tick (NODE (self));
+  g_ptr_array_remove (self->pads, mpad);
+  kithara_node_unlock_tick (NODE (self));
+  g_signal_handlers_disconnect_by_data (pad, self);
+
+  gst_child_proxy_child_removed (GST_CHILD_PROXY (self), G_OBJECT (pad),
+      GST_OBJECT_NAME (pad));
+  gst_pad_set_active (pad, FALSE);
+  gst_kithara_element_free_inlet (GST_KITHARA_ELEMENT (self), mpad->inlet);
+  mpad->inlet = NULL;
+  gst_element_remove_pad (element, pad);
+
+  update_mixer_class (self);
+  kithara_node_wake (NODE (self));      /* the others may be ready now */
+}
+
+/* ------------------------------------------------------------------ */
+/* State */
+
+static void
+set_inputs_flushing (GstKitharaMixer * self, gboolean flushing)
+{
+  guint i;
+
+  kithara_node_lock_tick (NODE (self));
+  for (i = 0; i < self->pads->len; i++)
+    kithara_inlet_set_flushing (PAD (self, i)->inlet, flushing);
+  kithara_node_unlock_tick (NODE (self));
+}
+
+static GstStateChangeReturn
+gst_kithara_mixer_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstKitharaMixer *self = GST_KITHARA_MIXER (element);
+  GstStateChangeReturn ret;
+  guint i;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      self->configured = FALSE;
+      reset_output (self);
+      GST_OBJECT_LOCK (self);
+      self->underruns = 0;
+      self->forced_blocks = 0;
+      self->downstream_latency = 0;
+      GST_OBJECT_UNLOCK (self);
+      set_inputs_flushing (self, FALSE);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      g_atomic_int_set (&self->heard, 1);
+      update_all_classes (self);
+      kithara_handoff_kick (self->handoff);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      set_inputs_flushing (self, TRUE);
+      kithara_handoff_set_flushing (self->handoff, TRUE);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (gst_kithara_mixer_parent_class)->change_state
+      (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      g_atomic_int_set (&self->heard, 0);
+      update_all_classes (self);
+      kithara_handoff_kick (self->handoff);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* The node has left the worker. */
+      for (i = 0; i < self->pads->len; i++)
+        gst_kithara_mixer_pad_reset (PAD (self, i));
+      self->configured = FALSE;
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stats, properties, child proxy */
+
+static void
+gst_kithara_mixer_extend_stats (GstKitharaElement * base, GstStructure * s)
+{
+  GstKitharaMixer *self = GST_KITHARA_MIXER (base);
+  GstStructure *pads = gst_structure_new_empty ("kithara-mixer-pads");
+  guint i;
+
+  kithara_node_lock_tick (NODE (self));
+  for (i = 0; i < self->pads->len; i++) {
+    GstKitharaMixerPad *pad = PAD (self, i);
+    KitharaInletLevel level;
+    GstStructure *ps;
+
+    kithara_inlet_get_level (pad->inlet, &level);
+    ps = gst_structure_new ("kithara-mixer-pad",
+        "service-class", KITHARA_TYPE_SERVICE_CLASS,
+        MAX (g_atomic_int_get (&pad->announced_class), 0),
+        "inlet-buffers", G_TYPE_UINT, level.buffers,
+        "inlet-time", G_TYPE_UINT64, level.time,
+        "late-frames", G_TYPE_UINT64, pad->late_frames,
+        "missed-blocks", G_TYPE_UINT64, pad->missed_blocks, NULL);
+    gst_structure_set (pads, GST_PAD_NAME (pad), GST_TYPE_STRUCTURE, ps, NULL);
+    gst_structure_free (ps);
+  }
+  kithara_node_unlock_tick (NODE (self));
+
+  GST_OBJECT_LOCK (self);
+  gst_structure_set (s,
+      "underruns", G_TYPE_UINT64, self->underruns,
+      "forced-blocks", G_TYPE_UINT64, self->forced_blocks,
+      "output-buffers", G_TYPE_UINT,
+      kithara_handoff_get_buffers (self->handoff),
+      "pads", GST_TYPE_STRUCTURE, pads, NULL);
+  GST_OBJECT_UNLOCK (self);
+  gst_structure_free (pads);
+}
+
+static void
+apply_capacity (GstKitharaMixer * self)
+{
+  GstClockTime block_time, latency;
+
+  GST_OBJECT_LOCK (self);
+  block_time = self->block_time;
+  latency = self->latency;
+  GST_OBJECT_UNLOCK (self);
+  kithara_handoff_set_capacity (self->handoff,
+      MAX (1, (latency + block_time - 1) / block_time));
+}
+
+static void
+gst_kithara_mixer_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstKitharaMixer *self = GST_KITHARA_MIXER (object);
+
+  switch (prop_id) {
+    case PROP_BLOCK_TIME:
+      GST_OBJECT_LOCK (self);
+      self->block_time = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
+      apply_capacity (self);
+      break;
+    case PROP_LATENCY:
+      GST_OBJECT_LOCK (self);
+      self->latency = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
+      apply_capacity (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_kithara_mixer_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstKitharaMixer *self = GST_KITHARA_MIXER (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_BLOCK_TIME:
+      g_value_set_uint64 (value, self->block_time);
+      break;
+    case PROP_LATENCY:
+      g_value_set_uint64 (value, self->latency);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static GObject *
+child_proxy_get_child_by_index (GstChildProxy * proxy, guint index)
+{
+  GObject *child;
+
+  GST_OBJECT_LOCK (proxy);
+  child = g_list_nth_data (GST_ELEMENT (proxy)->sinkpads, index);
+  if (child)
+    gst_object_ref (child);
+  GST_OBJECT_UNLOCK (proxy);
+  return child;
+}
+
+static guint
+child_proxy_get_children_count (GstChildProxy * proxy)
+{
+  guint n;
+
+  GST_OBJECT_LOCK (proxy);
+  n = GST_ELEMENT (proxy)->numsinkpads;
+  GST_OBJECT_UNLOCK (proxy);
+  return n;
+}
+
+static void
+gst_kithara_mixer_child_proxy_init (gpointer g_iface, gpointer iface_data)
+{
+  GstChildProxyInterface *iface = g_iface;
+
+  iface->get_child_by_index = child_proxy_get_child_by_index;
+  iface->get_children_count = child_proxy_get_children_count;
+}
+
+static void
+gst_kithara_mixer_constructed (GObject * object)
+{
+  GstKitharaMixer *self = GST_KITHARA_MIXER (object);
+
+  G_OBJECT_CLASS (gst_kithara_mixer_parent_class)->constructed (object);
+  self->srcpad = gst_kithara_element_get_src_pad (GST_KITHARA_ELEMENT (self));
+  GST_PAD_UNSET_PROXY_CAPS (self->srcpad);
+  gst_pad_set_activatemode_function (self->srcpad, src_activate_mode);
+  self->handoff = kithara_handoff_new (NODE (self));
+  apply_capacity (self);
+}
+
+static void
+gst_kithara_mixer_finalize (GObject * object)
+{
+  GstKitharaMixer *self = GST_KITHARA_MIXER (object);
+
+  kithara_handoff_free (self->handoff);
+  g_ptr_array_unref (self->pads);
+  G_OBJECT_CLASS (gst_kithara_mixer_parent_class)->finalize (object);
+}
+
+static void
+gst_kithara_mixer_init (GstKitharaMixer * self)
+{
+  self->pads = g_ptr_array_new ();
+  self->block_time = DEFAULT_BLOCK_TIME;
+  self->latency = DEFAULT_LATENCY;
+  gst_audio_info_init (&self->out_info);
+  gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
+  self->seek_seqnum = GST_SEQNUM_INVALID;
+}
+
+static void
+gst_kithara_mixer_class_init (GstKitharaMixerClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstKitharaElementClass *kithara_class = GST_KITHARA_ELEMENT_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_kithara_mixer_debug, "kitharamixer", 0,
+      "Kithara mixer");
+
+  gobject_class->set_property = gst_kithara_mixer_set_property;
+  gobject_class->get_property = gst_kithara_mixer_get_property;
+  gobject_class->constructed = gst_kithara_mixer_constructed;
+  gobject_class->finalize = gst_kithara_mixer_finalize;
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_kithara_mixer_change_state);
+  element_class->request_new_pad =
+      GST_DEBUG_FUNCPTR (gst_kithara_mixer_request_new_pad);
+  element_class->release_pad = GST_DEBUG_FUNCPTR (gst_kithara_mixer_release_pad);
+
+  kithara_class->tick = gst_kithara_mixer_tick;
+  kithara_class->src_event = gst_kithara_mixer_src_event;
+  kithara_class->src_query = gst_kithara_mixer_src_query;
+  kithara_class->follow_service_class = gst_kithara_mixer_follow_service_class;
+  kithara_class->extend_stats = gst_kithara_mixer_extend_stats;
+  kithara_class->get_inlet = gst_kithara_mixer_get_inlet;
+
+  g_object_class_install_property (gobject_class, PROP_BLOCK_TIME,
+      g_param_spec_uint64 ("block-time", "Block time",
+          "Duration of one mixed block (ns): the unit of mixing, of volume "
+          "glides and of output buffers", GST_MSECOND, GST_SECOND,
+          DEFAULT_BLOCK_TIME, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      g_param_spec_uint64 ("latency", "Latency",
+          "Capacity of the output queue between the worker and the src "
+          "task (ns, rounded up to whole blocks): how far mixing runs ahead "
+          "of the sink", GST_MSECOND, 10 * GST_SECOND, DEFAULT_LATENCY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &sink_template, GST_TYPE_KITHARA_MIXER_PAD);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Kithara mixer", "Generic/Audio",
+      "Mixes many inputs on the shared kithara worker and pushes the mix "
+      "from one streaming thread (the exit for playback)",
+      "Kithara developers");
+
+  gst_type_mark_as_plugin_api (GST_TYPE_KITHARA_MIXER_PAD, 0);
+}

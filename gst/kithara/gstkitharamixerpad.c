@@ -1,0 +1,398 @@
+/* Kithara: the sink pads of kitharamixer and the stream each one carries.
+ *
+ * The pad's properties (volume, mute, service-class) are set by the
+ * application or a GstController; the stream state is handled by the
+ * mixer's node on the worker.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include "gstkitharamixerpad.h"
+
+#define DEFAULT_VOLUME 1.0
+#define MAX_VOLUME 10.0
+#define DEFAULT_MUTE FALSE
+#define DEFAULT_SERVICE_CLASS KITHARA_SERVICE_CLASS_AUTO
+
+/* A timestamp further ahead of where the stream should continue than this
+ * is a gap, filled with silence (as GstAudioBaseSink's alignment). */
+#define GAP_THRESHOLD (40 * GST_MSECOND)
+
+enum
+{
+  PROP_0,
+  PROP_VOLUME,
+  PROP_MUTE,
+  PROP_SERVICE_CLASS,
+};
+
+G_DEFINE_TYPE (GstKitharaMixerPad, gst_kithara_mixer_pad, GST_TYPE_PAD);
+
+/* The element (the mixer) reacts to property changes: classes follow the
+ * pad's audibility.  It connects to "notify"; nothing else is needed here. */
+
+/**
+ * gst_kithara_mixer_pad_set_format:
+ * @caps: the input caps
+ * @out: the mixer's output format (F32, interleaved)
+ *
+ * Returns: %FALSE if the input cannot be converted to @out.
+ */
+gboolean
+gst_kithara_mixer_pad_set_format (GstKitharaMixerPad * pad, GstCaps * caps,
+    const GstAudioInfo * out)
+{
+  GstAudioInfo in;
+
+  if (!gst_audio_info_from_caps (&in, caps))
+    return FALSE;
+
+  g_clear_pointer (&pad->converter, gst_audio_converter_free);
+  if (GST_AUDIO_INFO_FORMAT (&in) != GST_AUDIO_INFO_FORMAT (out) ||
+      GST_AUDIO_INFO_RATE (&in) != GST_AUDIO_INFO_RATE (out) ||
+      GST_AUDIO_INFO_CHANNELS (&in) != GST_AUDIO_INFO_CHANNELS (out) ||
+      GST_AUDIO_INFO_LAYOUT (&in) != GST_AUDIO_INFO_LAYOUT (out)) {
+    pad->converter = gst_audio_converter_new (GST_AUDIO_CONVERTER_FLAG_NONE,
+        &in, (GstAudioInfo *) out, NULL);
+    if (pad->converter == NULL)
+      return FALSE;
+    GST_DEBUG_OBJECT (pad, "converting %" GST_PTR_FORMAT, caps);
+  }
+  pad->in_info = in;
+  pad->out_bpf = GST_AUDIO_INFO_BPF (out);
+  pad->has_format = TRUE;
+  gst_caps_replace (&pad->caps, caps);
+  return TRUE;
+}
+
+guint64
+gst_kithara_mixer_pad_end_frame (GstKitharaMixerPad * pad)
+{
+  return pad->next_frame + gst_adapter_available (pad->adapter) /
+      MAX (pad->out_bpf, 1);
+}
+
+/* Output frame where input at @timestamp is due, from running time. */
+static guint64
+frame_of (GstKitharaMixerPad * pad, GstClockTime timestamp,
+    const GstAudioInfo * out, guint64 out_frame)
+{
+  GstClockTime rt = gst_segment_to_running_time (&pad->segment,
+      GST_FORMAT_TIME, timestamp);
+
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return out_frame;
+  return gst_util_uint64_scale_round (rt, GST_AUDIO_INFO_RATE (out),
+      GST_SECOND);
+}
+
+static void
+push_silence (GstKitharaMixerPad * pad, guint64 frames)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, frames * pad->out_bpf,
+      NULL);
+
+  gst_buffer_memset (buf, 0, 0, frames * pad->out_bpf);
+  gst_adapter_push (pad->adapter, buf);
+}
+
+/* Places new data that starts at @timestamp: the first data of a stream
+ * (or after a segment) lands at its running time, or now if that has
+ * passed (a deck added while playing starts at once); later data
+ * continues where the stream is, after silence for a gap. */
+static void
+place (GstKitharaMixerPad * pad, GstClockTime timestamp, gboolean discont,
+    const GstAudioInfo * out, guint64 out_frame)
+{
+  guint64 end = gst_kithara_mixer_pad_end_frame (pad), due;
+
+  if (pad->joined && !discont)
+    return;
+  due = GST_CLOCK_TIME_IS_VALID (timestamp) ?
+      frame_of (pad, timestamp, out, out_frame) : out_frame;
+
+  if (!pad->joined) {
+    due = MAX (due, out_frame);
+    if (gst_adapter_available (pad->adapter) == 0) {
+      pad->next_frame = due;
+      end = due;
+    }
+    pad->joined = TRUE;
+  }
+  if (due > end && gst_util_uint64_scale (due - end, GST_SECOND,
+          GST_AUDIO_INFO_RATE (out)) > GAP_THRESHOLD) {
+    GST_DEBUG_OBJECT (pad, "gap of %" G_GUINT64_FORMAT " frames", due - end);
+    push_silence (pad, due - end);
+  }
+}
+
+void
+gst_kithara_mixer_pad_add_buffer (GstKitharaMixerPad * pad, GstBuffer * buf,
+    const GstAudioInfo * out, guint64 out_frame)
+{
+  place (pad, GST_BUFFER_PTS (buf), GST_BUFFER_IS_DISCONT (buf), out,
+      out_frame);
+
+  if (pad->converter == NULL) {
+    gst_adapter_push (pad->adapter, buf);
+    return;
+  } else {
+    GstMapInfo in_map, out_map;
+    gsize in_frames = gst_buffer_get_size (buf) / GST_AUDIO_INFO_BPF
+        (&pad->in_info);
+    gsize out_frames = gst_audio_converter_get_out_frames (pad->converter,
+        in_frames);
+    GstBuffer *converted = gst_buffer_new_allocate (NULL,
+        out_frames * pad->out_bpf, NULL);
+    gpointer in_data[1], out_data[1];
+
+    gst_buffer_map (buf, &in_map, GST_MAP_READ);
+    gst_buffer_map (converted, &out_map, GST_MAP_WRITE);
+    in_data[0] = in_map.data;
+    out_data[0] = out_map.data;
+    gst_audio_converter_samples (pad->converter, GST_AUDIO_CONVERTER_FLAG_NONE,
+        in_data, in_frames, out_data, out_frames);
+    gst_buffer_unmap (converted, &out_map);
+    gst_buffer_unmap (buf, &in_map);
+    gst_buffer_unref (buf);
+    gst_adapter_push (pad->adapter, converted);
+  }
+}
+
+void
+gst_kithara_mixer_pad_add_gap (GstKitharaMixerPad * pad,
+    GstClockTime timestamp, GstClockTime duration, const GstAudioInfo * out,
+    guint64 out_frame)
+{
+  guint64 frames;
+
+  place (pad, timestamp, TRUE, out, out_frame);
+  if (!GST_CLOCK_TIME_IS_VALID (duration))
+    return;
+  frames = gst_util_uint64_scale_round (duration, GST_AUDIO_INFO_RATE (out),
+      GST_SECOND);
+  if (frames > 0)
+    push_silence (pad, frames);
+}
+
+/* Adds @n frames of @in times a gain going linearly from @g0 (exclusive)
+ * to @g1 over @span frames starting at @offset, to @out. */
+static void
+accumulate (gfloat * out, const gfloat * in, guint n, guint channels,
+    guint offset, guint span, gfloat g0, gfloat g1)
+{
+  guint i, c;
+
+  if (g0 == g1) {
+    if (g1 == 0.0f)
+      return;
+    for (i = 0; i < n * channels; i++)
+      out[i] += g1 * in[i];
+    return;
+  }
+  for (i = 0; i < n; i++) {
+    gfloat g = g0 + (g1 - g0) * (gfloat) (offset + i + 1) / span;
+
+    for (c = 0; c < channels; c++)
+      out[i * channels + c] += g * in[i * channels + c];
+  }
+}
+
+/**
+ * gst_kithara_mixer_pad_mix:
+ * @out: the block being mixed, @frames frames starting at output frame
+ *   @block_start
+ * @target_gain: the gain to reach by the end of the block; the gain
+ *   glides there from the last block's, so volume changes do not click
+ *
+ * Adds what the pad has for this block and consumes it.
+ */
+void
+gst_kithara_mixer_pad_mix (GstKitharaMixerPad * pad, gfloat * out,
+    guint64 block_start, guint frames, guint channels, gfloat target_gain)
+{
+  guint64 end = block_start + frames, have, offset, n;
+  /* A new stream starts at its gain; it does not fade in from the last. */
+  gfloat g0 = pad->gain < 0.0f ? target_gain : pad->gain;
+
+  pad->gain = target_gain;
+  if (pad->next_frame < block_start) {
+    guint64 late = MIN (block_start - pad->next_frame,
+        gst_adapter_available (pad->adapter) / pad->out_bpf);
+
+    gst_adapter_flush (pad->adapter, late * pad->out_bpf);
+    pad->next_frame += late;
+    pad->late_frames += late;
+    if (pad->next_frame < block_start)
+      pad->next_frame = block_start;
+  }
+  if (pad->next_frame >= end)
+    return;
+
+  offset = pad->next_frame - block_start;
+  have = gst_adapter_available (pad->adapter) / pad->out_bpf;
+  n = MIN (have, frames - offset);
+  if (n == 0)
+    return;
+  accumulate (out + offset * channels, gst_adapter_map (pad->adapter,
+          n * pad->out_bpf), n, channels, offset, frames, g0, target_gain);
+  gst_adapter_unmap (pad->adapter);
+  gst_adapter_flush (pad->adapter, n * pad->out_bpf);
+  pad->next_frame += n;
+}
+
+/* Forgets the stream (flush, stop); the format is kept, as caps are
+ * sticky and not sent again after a flush. */
+void
+gst_kithara_mixer_pad_reset (GstKitharaMixerPad * pad)
+{
+  gst_adapter_clear (pad->adapter);
+  if (pad->converter)
+    gst_audio_converter_reset (pad->converter);
+  gst_segment_init (&pad->segment, GST_FORMAT_UNDEFINED);
+  pad->next_frame = 0;
+  pad->joined = FALSE;
+  pad->eos = FALSE;
+  pad->failed = FALSE;
+  pad->gain = -1.0f;
+}
+
+gfloat
+gst_kithara_mixer_pad_get_target_gain (GstKitharaMixerPad * pad)
+{
+  gfloat gain;
+
+  GST_OBJECT_LOCK (pad);
+  gain = pad->mute ? 0.0f : (gfloat) pad->volume;
+  GST_OBJECT_UNLOCK (pad);
+  return gain;
+}
+
+/**
+ * gst_kithara_mixer_pad_get_class:
+ * @heard: whether the mixer's output is heard (PLAYING)
+ *
+ * Returns: the class of the chain feeding this pad: its explicit
+ * service-class, else audible when heard, not muted and volume > 0,
+ * else warm.
+ */
+KitharaServiceClass
+gst_kithara_mixer_pad_get_class (GstKitharaMixerPad * pad, gboolean heard)
+{
+  KitharaServiceClass cls;
+
+  GST_OBJECT_LOCK (pad);
+  if (pad->class_setting != KITHARA_SERVICE_CLASS_AUTO)
+    cls = pad->class_setting;
+  else if (heard && !pad->mute && pad->volume > 0.0)
+    cls = KITHARA_SERVICE_CLASS_AUDIBLE;
+  else
+    cls = KITHARA_SERVICE_CLASS_WARM;
+  GST_OBJECT_UNLOCK (pad);
+  return cls;
+}
+
+static void
+gst_kithara_mixer_pad_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstKitharaMixerPad *pad = GST_KITHARA_MIXER_PAD (object);
+
+  GST_OBJECT_LOCK (pad);
+  switch (prop_id) {
+    case PROP_VOLUME:
+      pad->volume = g_value_get_double (value);
+      break;
+    case PROP_MUTE:
+      pad->mute = g_value_get_boolean (value);
+      break;
+    case PROP_SERVICE_CLASS:
+      pad->class_setting = g_value_get_enum (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (pad);
+}
+
+static void
+gst_kithara_mixer_pad_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstKitharaMixerPad *pad = GST_KITHARA_MIXER_PAD (object);
+
+  GST_OBJECT_LOCK (pad);
+  switch (prop_id) {
+    case PROP_VOLUME:
+      g_value_set_double (value, pad->volume);
+      break;
+    case PROP_MUTE:
+      g_value_set_boolean (value, pad->mute);
+      break;
+    case PROP_SERVICE_CLASS:
+      g_value_set_enum (value, pad->class_setting);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (pad);
+}
+
+static void
+gst_kithara_mixer_pad_finalize (GObject * object)
+{
+  GstKitharaMixerPad *pad = GST_KITHARA_MIXER_PAD (object);
+
+  g_clear_pointer (&pad->converter, gst_audio_converter_free);
+  gst_clear_caps (&pad->caps);
+  g_object_unref (pad->adapter);
+  G_OBJECT_CLASS (gst_kithara_mixer_pad_parent_class)->finalize (object);
+}
+
+static void
+gst_kithara_mixer_pad_init (GstKitharaMixerPad * pad)
+{
+  pad->volume = DEFAULT_VOLUME;
+  pad->mute = DEFAULT_MUTE;
+  pad->class_setting = DEFAULT_SERVICE_CLASS;
+  pad->announced_class = -1;
+  pad->adapter = gst_adapter_new ();
+  pad->gain = -1.0f;
+  gst_segment_init (&pad->segment, GST_FORMAT_UNDEFINED);
+}
+
+static void
+gst_kithara_mixer_pad_class_init (GstKitharaMixerPadClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+
+  gobject_class->set_property = gst_kithara_mixer_pad_set_property;
+  gobject_class->get_property = gst_kithara_mixer_pad_get_property;
+  gobject_class->finalize = gst_kithara_mixer_pad_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_VOLUME,
+      g_param_spec_double ("volume", "Volume",
+          "Gain of this input (1.0 = unchanged); changes glide over one "
+          "block, so a crossfade driven by a GstController has no clicks; "
+          "above 0 and not muted, the input's chain is audible",
+          0.0, MAX_VOLUME, DEFAULT_VOLUME,
+          G_PARAM_READWRITE | GST_PARAM_CONTROLLABLE | G_PARAM_STATIC_STRINGS
+          | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MUTE,
+      g_param_spec_boolean ("mute", "Mute",
+          "Silence this input (gliding over one block); a muted input's "
+          "chain is warm", DEFAULT_MUTE,
+          G_PARAM_READWRITE | GST_PARAM_CONTROLLABLE | G_PARAM_STATIC_STRINGS
+          | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SERVICE_CLASS,
+      g_param_spec_enum ("service-class", "Service class",
+          "Class of the chain feeding this input: auto = audible while the "
+          "mixer plays and the input is heard (volume > 0, not muted), warm "
+          "otherwise", KITHARA_TYPE_SERVICE_CLASS, DEFAULT_SERVICE_CLASS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+}
