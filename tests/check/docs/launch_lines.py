@@ -32,7 +32,7 @@ import time
 import gi
 
 gi.require_version("Gst", "1.0")
-from gi.repository import Gst  # noqa: E402
+from gi.repository import GLib, Gst  # noqa: E402
 
 TIMEOUT = 60.0
 
@@ -150,7 +150,8 @@ def wait(bus, deadline, types):
         max(0, int((deadline - time.monotonic()) * Gst.SECOND)),
         types | Gst.MessageType.ERROR)
     if msg is None:
-        raise Failed("no EOS within %d s" % TIMEOUT)
+        raise Failed("no EOS within %d s (an endless source? give it "
+                     "num-buffers)" % TIMEOUT)
     if msg.type == Gst.MessageType.ERROR:
         raise Failed(error_text(msg))
     return msg
@@ -211,7 +212,13 @@ def input_file(name, inputs):
     path = os.path.join(inputs, os.path.basename(name))
     if not os.path.exists(path):
         desc = INPUT_SOURCE + ENCODERS[ext] + " ! filesink location=" + path
-        run(Gst.parse_launch(desc))
+        try:
+            run(Gst.parse_launch(desc))
+        except (GLib.Error, Failed) as e:
+            if os.path.exists(path):
+                os.remove(path)
+            raise Failed("cannot generate input %s with `%s`: %s" %
+                         (name, desc, e))
     return path
 
 
@@ -220,8 +227,8 @@ def run_line(text, inputs, scratch):
     try:
         pipeline = Gst.parse_launchv_full(argv, None,
                                           Gst.ParseFlags.FATAL_ERRORS)
-    except Exception as e:
-        raise Failed("does not parse: %s" % e)
+    except GLib.Error as e:
+        raise Failed("does not parse: %s" % e.message)
     outputs = []
     for e in elements(pipeline):
         if e.find_property("location") is None or e.get_factory() is None:
