@@ -9,8 +9,8 @@ Every element of each plugin is checked, so new elements are too:
     description, author;
   * pad templates: caps that are not empty; raw audio caps that restrict
     the format also restrict the layout;
-  * properties, including those of child objects (kitharaeq's bands): a
-    nick and a blurb; enum and flags values: a description and a nick
+  * properties, including those of pads (requested ones too) and child
+    objects (kitharaeq's bands): a nick and a blurb; enum and flags values: a description and a nick
     usable in gst-launch-1.0 (lower case, dashes).
 
 Rules for doc writers (checked for everything a type named *Kithara*
@@ -168,6 +168,18 @@ def check_element(root, factory, readme, base_page):
         fail(where, "cannot be created")
         return
     check_object(where, element, page, base_page)
+    # Pads can have properties of their own (a mixer's volume per pad).
+    requested = []
+    for templ in factory.get_static_pad_templates():
+        if templ.presence == Gst.PadPresence.REQUEST:
+            pad = element.request_pad_simple(templ.name_template)
+            if pad is None:
+                fail(where, "cannot request a pad of %s" % templ.name_template)
+            else:
+                requested.append(pad)
+    for pad in element.pads:
+        check_object("%s pad %s" % (where, pad.get_name()), pad, page,
+                     base_page)
     if isinstance(element, Gst.ChildProxy):
         seen = set()
         for i in range(element.get_children_count()):
@@ -176,6 +188,8 @@ def check_element(root, factory, readme, base_page):
                 seen.add(type(child))
                 check_object("%s child %s" % (where, child.get_name()),
                              child, page, base_page)
+    for pad in requested:
+        element.release_request_pad(pad)
 
 
 def check_plugin(root, path, readme, base_page):
