@@ -3,12 +3,16 @@
 # demo, if any is missing.  Needs root (or sudo) when something is missing.
 set -eu
 
+# Build: compiler and C library headers (gcc only recommends them), meson.
+# Tests: gst-inspect-1.0 (tools); audiotestsrc, decodebin, vorbisenc, opusenc
+# (base); flacenc, lamemp3enc, wavenc (good); Python with PyGObject for the
+# docs and install checks.
 PACKAGES="
-  gcc pkg-config meson ninja-build
+  gcc libc6-dev pkg-config meson ninja-build
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   libsamplerate0-dev
-  python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
+  python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   valgrind
 "
 

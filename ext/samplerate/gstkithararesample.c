@@ -106,7 +106,8 @@ G_DEFINE_TYPE (GstKitharaResample, gst_kithara_resample,
 GST_ELEMENT_REGISTER_DEFINE (kithararesample, "kithararesample",
     GST_RANK_NONE, GST_TYPE_KITHARA_RESAMPLE);
 
-#define CAPS GST_AUDIO_CAPS_MAKE ("{ F32LE, S16LE }")
+#define CAPS \
+    GST_AUDIO_CAPS_MAKE ("{ F32LE, S16LE }") ", layout = (string) interleaved"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (CAPS));
