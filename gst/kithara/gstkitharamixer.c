@@ -59,6 +59,14 @@ GST_DEBUG_CATEGORY_STATIC (gst_kithara_mixer_debug);
 #define DEFAULT_BLOCK_TIME (10 * GST_MSECOND)
 #define DEFAULT_LATENCY (50 * GST_MSECOND)
 
+/* How the src task waits for the next block. */
+enum
+{
+  WAIT_ON_TIME,                 /* until half a block before it is due */
+  WAIT_FORCED,                  /* mixing was forced; until it is due */
+  WAIT_MISSED,                  /* it is late, counted; until it comes */
+};
+
 enum
 {
   PROP_0,
@@ -87,6 +95,9 @@ struct _GstKitharaMixer
   gboolean segment_pending;
   gboolean eos_sent;
   guint32 seek_seqnum;
+
+  /* The src task's own. */
+  gint wait_stage;
 
   /* The src task's state, under the object lock. */
   GstClockTime next_running_time;       /* of the next block to push */
@@ -467,10 +478,19 @@ gst_kithara_mixer_tick (GstKitharaElement * base)
 
   for (i = 0; i < self->pads->len; i++)
     fill_pad (self, PAD (self, i));
-  if (!self->configured || self->pads->len == 0)
+  if (!self->configured)
     return KITHARA_TICK_WAITING;
   if (self->segment_pending)
     push_segment (self);
+  forced = g_atomic_int_exchange (&self->force, 0);
+  if (self->pads->len == 0) {
+    /* Every input was released: keep a playing sink fed with silence. */
+    if (!forced)
+      return KITHARA_TICK_WAITING;
+    kithara_handoff_push (self->handoff, GST_MINI_OBJECT (mix_block (self,
+                self->block_frames, FALSE)));
+    return KITHARA_TICK_PROGRESS;
+  }
 
   for (i = 0; i < self->pads->len; i++) {
     GstKitharaMixerPad *pad = PAD (self, i);
@@ -486,8 +506,6 @@ gst_kithara_mixer_tick (GstKitharaElement * base)
   }
   if (all_finished)
     return finish (self);
-
-  forced = g_atomic_int_exchange (&self->force, 0);
   if (!all_ready && !forced)
     return KITHARA_TICK_WAITING;
 
@@ -542,58 +560,74 @@ next_due_time (GstKitharaMixer * self, GstClock ** clock)
   return due;
 }
 
-/* Counts a block that reaches the sink after its time. */
+/* Counts a block that is missing or late when the sink needs it; one
+ * message per burst. */
 static void
-account_lateness (GstKitharaMixer * self, GstBuffer * buf)
+count_underrun (GstKitharaMixer * self, GstClockTimeDiff late)
 {
-  GstClock *clock;
-  GstClockTime due = next_due_time (self, &clock), now, end_rt;
-  guint64 underruns = 0;
-  gboolean report = FALSE;
-
-  if (clock) {
-    now = gst_clock_get_time (clock);
-    gst_object_unref (clock);
-  }
-  end_rt = gst_segment_to_running_time (&self->out_segment, GST_FORMAT_TIME,
-      GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf));
+  guint64 underruns;
+  gboolean report;
 
   GST_OBJECT_LOCK (self);
-  if (clock && now > due) {
-    self->underruns++;
-    underruns = self->underruns;
-    report = !self->in_underrun;
-    self->in_underrun = TRUE;
-  } else {
+  underruns = ++self->underruns;
+  report = !self->in_underrun;
+  self->in_underrun = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  if (report)
+    post_underrun (self, underruns, MAX (late, 0));
+}
+
+/* How late (> 0) or early the next block is now; FALSE if nothing is due. */
+static gboolean
+lateness (GstKitharaMixer * self, GstClockTimeDiff * late)
+{
+  GstClock *clock;
+  GstClockTime due = next_due_time (self, &clock);
+
+  if (clock == NULL)
+    return FALSE;
+  *late = GST_CLOCK_DIFF (due, gst_clock_get_time (clock));
+  gst_object_unref (clock);
+  return TRUE;
+}
+
+/* A block leaves for the sink. */
+static void
+account_block (GstKitharaMixer * self, GstBuffer * buf)
+{
+  GstClockTimeDiff late;
+
+  if (self->wait_stage != WAIT_MISSED && lateness (self, &late) && late > 0)
+    count_underrun (self, late);
+  else if (self->wait_stage == WAIT_ON_TIME) {
+    GST_OBJECT_LOCK (self);
     self->in_underrun = FALSE;
+    GST_OBJECT_UNLOCK (self);
   }
-  self->next_running_time = end_rt;
+  self->wait_stage = WAIT_ON_TIME;
+
+  GST_OBJECT_LOCK (self);
+  self->next_running_time = gst_segment_to_running_time (&self->out_segment,
+      GST_FORMAT_TIME, GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf));
   self->position = gst_segment_to_stream_time (&self->out_segment,
       GST_FORMAT_TIME, GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf));
   GST_OBJECT_UNLOCK (self);
-
-  if (report)
-    post_underrun (self, underruns, now - due);
 }
 
-/* Monotonic time (µs) at which to give up waiting for the next block and
- * have it mixed with what is there: half a block before it is due. */
+/* Monotonic time (µs) at which to stop waiting for the next block: half a
+ * block before it is due, to have it mixed with the inputs that are
+ * there; then when it is due, to count it missing; then never. */
 static gint64
 deadline_us (GstKitharaMixer * self)
 {
-  GstClock *clock;
-  GstClockTime due = next_due_time (self, &clock), now, half_block;
-  GstClockTimeDiff left;
+  GstClockTimeDiff late, margin;
 
-  if (clock == NULL)
+  if (self->wait_stage == WAIT_MISSED || !lateness (self, &late))
     return -1;
-  now = gst_clock_get_time (clock);
-  gst_object_unref (clock);
   GST_OBJECT_LOCK (self);
-  half_block = self->block_time / 2;
+  margin = self->wait_stage == WAIT_ON_TIME ? self->block_time / 2 : 0;
   GST_OBJECT_UNLOCK (self);
-  left = GST_CLOCK_DIFF (now, due) - (GstClockTimeDiff) half_block;
-  return g_get_monotonic_time () + MAX (left, 0) / GST_USECOND;
+  return g_get_monotonic_time () + MAX (-late - margin, 0) / GST_USECOND;
 }
 
 static void
@@ -615,9 +649,20 @@ src_loop (gpointer user_data)
       pause_task (self, "flushing");
       return;
     case KITHARA_HANDOFF_DEADLINE:
-      /* The sink is about to run dry: mix with the inputs that are there. */
-      g_atomic_int_set (&self->force, 1);
-      kithara_node_wake (NODE (self));
+      if (self->wait_stage == WAIT_ON_TIME) {
+        /* The sink is about to run dry: mix with the inputs that are
+         * there. */
+        self->wait_stage = WAIT_FORCED;
+        g_atomic_int_set (&self->force, 1);
+        kithara_node_wake (NODE (self));
+      } else {
+        /* Even that did not come in time (the worker is stalled). */
+        GstClockTimeDiff late = 0;
+
+        self->wait_stage = WAIT_MISSED;
+        lateness (self, &late);
+        count_underrun (self, late);
+      }
       return;
     case KITHARA_HANDOFF_KICKED:
       return;
@@ -634,7 +679,7 @@ src_loop (gpointer user_data)
     return;
   }
 
-  account_lateness (self, GST_BUFFER (item));
+  account_block (self, GST_BUFFER (item));
   ret = gst_pad_push (self->srcpad, GST_BUFFER (item));
   if (ret == GST_FLOW_OK)
     return;
@@ -662,6 +707,7 @@ reset_output (GstKitharaMixer * self)
   self->position = 0;
   self->in_underrun = FALSE;
   GST_OBJECT_UNLOCK (self);
+  self->wait_stage = WAIT_ON_TIME;
 }
 
 static gboolean
@@ -1140,6 +1186,10 @@ gst_kithara_mixer_change_state (GstElement * element,
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       self->configured = FALSE;
       reset_output (self);
+      for (i = 0; i < self->pads->len; i++) {
+        PAD (self, i)->late_frames = 0;
+        PAD (self, i)->missed_blocks = 0;
+      }
       GST_OBJECT_LOCK (self);
       self->underruns = 0;
       self->forced_blocks = 0;

@@ -30,9 +30,6 @@ enum
 
 G_DEFINE_TYPE (GstKitharaMixerPad, gst_kithara_mixer_pad, GST_TYPE_PAD);
 
-/* The element (the mixer) reacts to property changes: classes follow the
- * pad's audibility.  It connects to "notify"; nothing else is needed here. */
-
 /**
  * gst_kithara_mixer_pad_set_format:
  * @caps: the input caps
@@ -101,14 +98,15 @@ push_silence (GstKitharaMixerPad * pad, guint64 frames)
 /* Places new data that starts at @timestamp: the first data of a stream
  * (or after a segment) lands at its running time, or now if that has
  * passed (a deck added while playing starts at once); later data
- * continues where the stream is, after silence for a gap. */
+ * continues where the stream is, after silence if its timestamp is more
+ * than GAP_THRESHOLD ahead of that. */
 static void
-place (GstKitharaMixerPad * pad, GstClockTime timestamp, gboolean discont,
+place (GstKitharaMixerPad * pad, GstClockTime timestamp,
     const GstAudioInfo * out, guint64 out_frame)
 {
   guint64 end = gst_kithara_mixer_pad_end_frame (pad), due;
 
-  if (pad->joined && !discont)
+  if (pad->joined && !GST_CLOCK_TIME_IS_VALID (timestamp))
     return;
   due = GST_CLOCK_TIME_IS_VALID (timestamp) ?
       frame_of (pad, timestamp, out, out_frame) : out_frame;
@@ -132,8 +130,7 @@ void
 gst_kithara_mixer_pad_add_buffer (GstKitharaMixerPad * pad, GstBuffer * buf,
     const GstAudioInfo * out, guint64 out_frame)
 {
-  place (pad, GST_BUFFER_PTS (buf), GST_BUFFER_IS_DISCONT (buf), out,
-      out_frame);
+  place (pad, GST_BUFFER_PTS (buf), out, out_frame);
 
   if (pad->converter == NULL) {
     gst_adapter_push (pad->adapter, buf);
@@ -168,7 +165,7 @@ gst_kithara_mixer_pad_add_gap (GstKitharaMixerPad * pad,
 {
   guint64 frames;
 
-  place (pad, timestamp, TRUE, out, out_frame);
+  place (pad, timestamp, out, out_frame);
   if (!GST_CLOCK_TIME_IS_VALID (duration))
     return;
   frames = gst_util_uint64_scale_round (duration, GST_AUDIO_INFO_RATE (out),

@@ -166,6 +166,8 @@ push_caps (GstKitharaElement * self, GstCaps * caps)
   return TRUE;
 }
 
+static void announce_upstream (GstKitharaElement * self);
+
 static KitharaTickResult
 handle_serialized_event (GstKitharaElement * self, GstEvent * event)
 {
@@ -174,6 +176,12 @@ handle_serialized_event (GstKitharaElement * self, GstEvent * event)
 
   GST_LOG_OBJECT (self, "event %" GST_PTR_FORMAT, event);
   switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+      /* Upstream is active by now: an explicit class reaches it. */
+      if (g_atomic_int_get (&priv->class_setting) !=
+          KITHARA_SERVICE_CLASS_AUTO)
+        announce_upstream (self);
+      break;
     case GST_EVENT_CAPS:{
       GstCaps *caps;
       gboolean ok;
@@ -277,6 +285,10 @@ gst_kithara_element_downstream_full (GstKitharaElement * self)
 
   if (PRIV (self)->srcpad == NULL)
     return FALSE;
+  /* Still waiting for an inlet further down, one that is not our peer's
+   * (non-kithara elements in between) or that was full at the last push. */
+  if (kithara_node_is_held_back (PRIV (self)->node))
+    return TRUE;
   peer = gst_pad_get_peer (PRIV (self)->srcpad);
   if (peer == NULL)
     return FALSE;

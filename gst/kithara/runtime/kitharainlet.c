@@ -39,6 +39,14 @@ struct _KitharaInlet
   KitharaInletLevel level;
 };
 
+/* Frees a producer left waiting when the inlet goes away. */
+static void
+release_waiter (gpointer node)
+{
+  g_atomic_int_add (&((KitharaNode *) node)->outlet_waits, -1);
+  kithara_node_unref (node);
+}
+
 KitharaInlet *
 kithara_inlet_new (KitharaNode * consumer)
 {
@@ -48,8 +56,7 @@ kithara_inlet_new (KitharaNode * consumer)
   g_cond_init (&inlet->space_cond);
   g_queue_init (&inlet->items);
   inlet->consumer = kithara_node_ref (consumer);
-  inlet->waiters = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      kithara_node_unref);
+  inlet->waiters = g_ptr_array_new_with_free_func (release_waiter);
   inlet->max_buffers = 4;
   inlet->max_time = 0;
   inlet->low_percent = 50;
@@ -90,23 +97,6 @@ kithara_inlet_free (KitharaInlet * inlet)
   g_free (inlet);
 }
 
-/**
- * kithara_inlet_set_limits:
- * @max_buffers: high watermark in buffers (at least 1)
- * @max_time: high watermark in time, 0 for none
- * @low_percent: low watermark, in percent of the high one
- */
-void
-kithara_inlet_set_limits (KitharaInlet * inlet, guint max_buffers,
-    GstClockTime max_time, guint low_percent)
-{
-  g_mutex_lock (&inlet->lock);
-  inlet->max_buffers = MAX (max_buffers, 1);
-  inlet->max_time = max_time;
-  inlet->low_percent = MIN (low_percent, 100);
-  g_cond_broadcast (&inlet->space_cond);
-  g_mutex_unlock (&inlet->lock);
-}
 
 static inline gboolean
 is_full_locked (KitharaInlet * inlet)
@@ -129,20 +119,34 @@ add_waiter_locked (KitharaInlet * inlet, KitharaNode * producer)
 {
   if (producer == NULL || producer == inlet->consumer)
     return;
-  if (!g_ptr_array_find (inlet->waiters, producer, NULL))
+  if (!g_ptr_array_find (inlet->waiters, producer, NULL)) {
     g_ptr_array_add (inlet->waiters, kithara_node_ref (producer));
+    g_atomic_int_inc (&producer->outlet_waits);
+  }
 }
+
 
 static GPtrArray *
 take_waiters_locked (KitharaInlet * inlet)
 {
   GPtrArray *woken;
+  guint i;
 
   if (inlet->waiters->len == 0)
     return NULL;
-  woken = inlet->waiters;
-  inlet->waiters = g_ptr_array_new_with_free_func ((GDestroyNotify)
+  /* They stop being held back before they are woken, or their tick could
+   * still see the wait and go back to sleep for good. */
+  woken = g_ptr_array_new_full (inlet->waiters->len, (GDestroyNotify)
       kithara_node_unref);
+  for (i = 0; i < inlet->waiters->len; i++) {
+    KitharaNode *node = g_ptr_array_index (inlet->waiters, i);
+
+    g_atomic_int_add (&node->outlet_waits, -1);
+    g_ptr_array_add (woken, node);
+  }
+  g_ptr_array_set_free_func (inlet->waiters, NULL);
+  g_ptr_array_set_size (inlet->waiters, 0);
+  g_ptr_array_set_free_func (inlet->waiters, release_waiter);
   return woken;
 }
 
@@ -156,6 +160,29 @@ wake_all (GPtrArray * nodes)
   for (i = 0; i < nodes->len; i++)
     kithara_node_wake (g_ptr_array_index (nodes, i));
   g_ptr_array_unref (nodes);
+}
+
+/**
+ * kithara_inlet_set_limits:
+ * @max_buffers: high watermark in buffers (at least 1)
+ * @max_time: high watermark in time, 0 for none
+ * @low_percent: low watermark, in percent of the high one
+ */
+void
+kithara_inlet_set_limits (KitharaInlet * inlet, guint max_buffers,
+    GstClockTime max_time, guint low_percent)
+{
+  GPtrArray *woken;
+
+  g_mutex_lock (&inlet->lock);
+  inlet->max_buffers = MAX (max_buffers, 1);
+  inlet->max_time = max_time;
+  inlet->low_percent = MIN (low_percent, 100);
+  g_cond_broadcast (&inlet->space_cond);
+  /* Larger limits may release the producers held back. */
+  woken = is_low_locked (inlet) ? take_waiters_locked (inlet) : NULL;
+  g_mutex_unlock (&inlet->lock);
+  wake_all (woken);
 }
 
 /**

@@ -208,6 +208,19 @@ kithara_node_get_current (void)
 }
 
 /**
+ * kithara_node_is_held_back:
+ *
+ * Returns: whether @node waits for a full inlet downstream to drain, be it
+ * linked directly or through non-kithara elements (a ghost pad, identity):
+ * then it must not produce more, whatever wakes it.
+ */
+gboolean
+kithara_node_is_held_back (KitharaNode * node)
+{
+  return g_atomic_int_get (&node->outlet_waits) > 0;
+}
+
+/**
  * kithara_node_note_backpressure:
  *
  * Called by an inlet that accepted data from the running tick above its
@@ -249,7 +262,8 @@ report_slow_tick (KitharaNode * node, guint64 elapsed, guint64 threshold)
 }
 
 KitharaTickResult
-kithara_node_run_tick (KitharaNode * node, guint64 pass)
+kithara_node_run_tick (KitharaNode * node, KitharaWorker * worker,
+    guint64 pass)
 {
   KitharaNode *outer = current_node;
   gboolean outer_backpressured = current_backpressured;
@@ -262,6 +276,14 @@ kithara_node_run_tick (KitharaNode * node, guint64 pass)
     g_object_ref (node->owner);
 
   g_rec_mutex_lock (&node->tick_lock);
+  /* It may have left this worker while we waited for the lock (a tick on
+   * another thread stopped and restarted its element): not ours now. */
+  if (g_atomic_pointer_get (&node->worker) != worker) {
+    g_rec_mutex_unlock (&node->tick_lock);
+    if (node->owner)
+      g_object_unref (node->owner);
+    return KITHARA_TICK_WAITING;
+  }
   current_node = node;
   current_backpressured = FALSE;
 

@@ -57,6 +57,7 @@ void kithara_node_unlock_tick (KitharaNode * node);
 
 KitharaNode *kithara_node_get_current (void);
 void kithara_node_note_backpressure (void);
+gboolean kithara_node_is_held_back (KitharaNode * node);
 
 G_END_DECLS
 

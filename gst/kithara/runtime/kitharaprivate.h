@@ -21,6 +21,7 @@ struct _KitharaNode
 
   gint service_class;           /* atomic: read by the worker every pass */
   gint wake;                    /* atomic: 1 when the node wants a tick */
+  gint outlet_waits;            /* atomic: full inlets it waits to drain */
   gint64 slow_tick_ns;          /* atomic */
 
   GRecMutex tick_lock;          /* held by the worker around a tick */
@@ -33,7 +34,8 @@ struct _KitharaNode
 };
 
 /* Runs one tick of @node on the current (worker) thread. */
-KitharaTickResult kithara_node_run_tick (KitharaNode * node, guint64 pass);
+KitharaTickResult kithara_node_run_tick (KitharaNode * node,
+    KitharaWorker * worker, guint64 pass);
 
 /* Called by the node when it is woken; nudges its worker. */
 void kithara_worker_kick (KitharaWorker * worker, KitharaServiceClass cls);

@@ -117,7 +117,7 @@ run_pass (KitharaWorker * worker)
     g_mutex_unlock (&worker->lock);
 
     start_busy = node->stats.busy_ns;
-    result = kithara_node_run_tick (node, pass);
+    result = kithara_node_run_tick (node, worker, pass);
     kithara_counter_add (&worker->busy_ns, node->stats.busy_ns - start_busy);
     kithara_counter_add (&worker->ticks, 1);
     if (result == KITHARA_TICK_PROGRESS)
@@ -399,7 +399,10 @@ kithara_worker_remove_node (KitharaWorker * worker, KitharaNode * node)
     worker->generation++;
     kithara_node_set_worker (node, NULL);
   }
-  if (thread_worker != worker) {
+  /* Waiting is impossible from the worker's own thread, and from inside a
+   * tick of this very node on another worker (after a restart on a new
+   * worker): that worker's tick would be waiting for ours. */
+  if (thread_worker != worker && kithara_node_get_current () != node) {
     worker->remove_waiters++;
     while (worker->current == node)
       g_cond_wait (&worker->tick_done_cond, &worker->lock);

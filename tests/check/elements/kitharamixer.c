@@ -1,0 +1,730 @@
+/* kitharamixer tests: the mix is the sum of the decks times their volumes,
+ * the process runs on a fixed number of threads whatever the number of
+ * decks, heard inputs make their chains audible, volume changes glide,
+ * seeks restart every input, late blocks are underruns, and pads come and
+ * go while playing.
+ *
+ * Decks are real chains `filesrc ! kitharadecode ! kitharaeq !
+ * kithararesample` over FLAC files the test encodes first.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/check/gstcheck.h>
+#include <gst/app/gstappsink.h>
+#include <gst/controller/gstinterpolationcontrolsource.h>
+#include <gst/controller/gstdirectcontrolbinding.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "kitharaworker.h"
+#include "../kitharacheck.h"
+
+#define RATE 48000
+#define OUT_CAPS "audio/x-raw,format=F32LE,rate=48000,channels=2"
+
+static gchar *tmp_dir;
+
+static void
+setup (void)
+{
+  tmp_dir = g_dir_make_tmp ("kitharamixer-XXXXXX", NULL);
+  fail_unless (tmp_dir != NULL);
+}
+
+static void
+teardown (void)
+{
+  GDir *dir = g_dir_open (tmp_dir, 0, NULL);
+  const gchar *name;
+
+  while (dir && (name = g_dir_read_name (dir))) {
+    gchar *path = g_build_filename (tmp_dir, name, NULL);
+
+    g_unlink (path);
+    g_free (path);
+  }
+  if (dir)
+    g_dir_close (dir);
+  g_rmdir (tmp_dir);
+  g_clear_pointer (&tmp_dir, g_free);
+}
+
+/* A stereo FLAC file of @frames frames of a @freq Hz sine, encoded by a
+ * gst-launch-1.0 process, so that no streaming thread of ours is left
+ * idle in this process's thread pool (the thread counts stay exact). */
+static gchar *
+make_flac (const gchar * name, gdouble freq, guint frames)
+{
+  gchar *path = g_build_filename (tmp_dir, name, NULL);
+  gchar *desc, *cmd, *err = NULL;
+  gint status = -1;
+
+  fail_unless (frames % 480 == 0);
+  desc = g_strdup_printf ("audiotestsrc num-buffers=%u samplesperbuffer=480 "
+      "freq=%g volume=0.4 ! audio/x-raw,format=S16LE,rate=%d,channels=2 ! "
+      "flacenc ! filesink location=\"%s\"", frames / 480, freq, RATE, path);
+  cmd = g_strdup_printf ("gst-launch-1.0 -q %s", desc);
+  fail_unless (g_spawn_command_line_sync (cmd, NULL, &err, &status, NULL));
+  fail_unless (g_spawn_check_wait_status (status, NULL), "%s: %s", cmd, err);
+  g_free (err);
+  g_free (cmd);
+  g_free (desc);
+  return path;
+}
+
+static void
+free_files (gchar ** files)
+{
+  for (; *files; files++)
+    g_free (*files);
+}
+
+static gchar *
+deck (const gchar * path)
+{
+  return g_strdup_printf ("filesrc location=\"%s\" ! kitharadecode ! "
+      "kitharaeq ! kithararesample", path);
+}
+
+/* What one deck alone produces, as F32 stereo at 48 kHz. */
+static GArray *
+render_deck (const gchar * path)
+{
+  gchar *chain = deck (path);
+  gchar *desc = g_strdup_printf ("%s ! " OUT_CAPS " ! appsink name=out "
+      "sync=false", chain);
+  GstElement *p = kc_parse (desc);
+  GstElement *out = kc_child (p, "out");
+  GArray *samples = g_array_new (FALSE, FALSE, sizeof (gfloat));
+  GstSample *sample;
+
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (out)))) {
+    GstMapInfo map;
+
+    gst_buffer_map (gst_sample_get_buffer (sample), &map, GST_MAP_READ);
+    g_array_append_vals (samples, map.data, map.size / sizeof (gfloat));
+    gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
+    gst_sample_unref (sample);
+  }
+  kc_wait_eos (p);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  g_free (desc);
+  g_free (chain);
+  return samples;
+}
+
+/* ------------------------------------------------------------------ */
+/* Capturing the mixer's output at a clock-syncing fakesink. */
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GArray *samples;
+  GArray *pts;
+  guint buffers;
+} Capture;
+
+static void
+on_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad, Capture * c)
+{
+  GstMapInfo map;
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  g_mutex_lock (&c->lock);
+  g_array_append_vals (c->samples, map.data, map.size / sizeof (gfloat));
+  g_array_append_val (c->pts, pts);
+  c->buffers++;
+  g_cond_broadcast (&c->cond);
+  g_mutex_unlock (&c->lock);
+  gst_buffer_unmap (buf, &map);
+}
+
+static void
+capture_init (Capture * c, GstElement * pipeline)
+{
+  GstElement *out = kc_child (pipeline, "out");
+
+  g_mutex_init (&c->lock);
+  g_cond_init (&c->cond);
+  c->samples = g_array_new (FALSE, FALSE, sizeof (gfloat));
+  c->pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  c->buffers = 0;
+  g_object_set (out, "signal-handoffs", TRUE, NULL);
+  g_signal_connect (out, "handoff", G_CALLBACK (on_handoff), c);
+}
+
+static void
+capture_wait_buffers (Capture * c, guint n)
+{
+  g_mutex_lock (&c->lock);
+  while (c->buffers < n)
+    g_cond_wait (&c->cond, &c->lock);
+  g_mutex_unlock (&c->lock);
+}
+
+static void
+capture_clear (Capture * c)
+{
+  g_array_unref (c->samples);
+  g_array_unref (c->pts);
+  g_mutex_clear (&c->lock);
+  g_cond_clear (&c->cond);
+}
+
+/* `kitharamixer name=m ... ! fakesink name=out` with @n decks of @files. */
+static GstElement *
+mixer_pipeline (gchar ** files, guint n, const gchar * mixer_props,
+    gboolean sync)
+{
+  GString *desc = g_string_new (NULL);
+  GstElement *p;
+  guint i;
+
+  g_string_append_printf (desc, "kitharamixer name=m %s ! " OUT_CAPS
+      " ! fakesink name=out sync=%s", mixer_props, sync ? "true" : "false");
+  for (i = 0; i < n; i++) {
+    gchar *chain = deck (files[i % g_strv_length (files)]);
+
+    g_string_append_printf (desc, " %s ! m.sink_%u", chain, i);
+    g_free (chain);
+  }
+  p = kc_parse (desc->str);
+  g_string_free (desc, TRUE);
+  return p;
+}
+
+static GstPad *
+mixer_pad (GstElement * pipeline, guint i)
+{
+  gchar *name = g_strdup_printf ("sink_%u", i);
+  GstPad *pad = gst_element_get_static_pad (kc_child (pipeline, "m"), name);
+
+  fail_unless (pad != NULL);
+  g_free (name);
+  gst_object_unref (pad);       /* the mixer keeps it */
+  return pad;
+}
+
+/* The elements of the deck feeding mixer pad @i. */
+static GstElement *
+deck_element (GstElement * pipeline, guint i, GType type)
+{
+  GstPad *peer = gst_pad_get_peer (mixer_pad (pipeline, i));
+  GstElement *e = gst_pad_get_parent_element (peer);
+
+  gst_object_unref (peer);
+  while (G_OBJECT_TYPE (e) != type) {
+    GstPad *sink = gst_element_get_static_pad (e, "sink");
+    GstPad *up = gst_pad_get_peer (sink);
+
+    gst_object_unref (e);
+    e = gst_pad_get_parent_element (up);
+    gst_object_unref (up);
+    gst_object_unref (sink);
+  }
+  gst_object_unref (e);         /* the pipeline keeps it */
+  return e;
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Four decks of different lengths at volumes 1, 0.5, 0.25 and 0.8 into a
+ * clock-syncing sink: the mix is their sum within 1e-6, as long as the
+ * longest deck, with exact timestamps. */
+GST_START_TEST (test_mix_is_sum_of_decks)
+{
+  const gdouble volumes[] = { 1.0, 0.5, 0.25, 0.8 };
+  const guint frames[] = { 48000, 33600, 62400, 24000 };
+  gchar *files[5] = { NULL };
+  GArray *ref[4];
+  GstElement *p;
+  Capture c;
+  gdouble max_err = 0.0;
+  guint i, j, n_out;
+
+  for (i = 0; i < 4; i++) {
+    gchar *name = g_strdup_printf ("deck%u.flac", i);
+
+    files[i] = make_flac (name, 220.0 * (i + 1) + 17, frames[i]);
+    ref[i] = render_deck (files[i]);
+    fail_unless_equals_int (ref[i]->len, 2 * frames[i]);
+    g_free (name);
+  }
+
+  p = mixer_pipeline (files, 4, "latency=500000000", TRUE);
+  for (i = 0; i < 4; i++)
+    g_object_set (mixer_pad (p, i), "volume", volumes[i], NULL);
+  capture_init (&c, p);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  kc_wait_eos (p);
+
+  n_out = c.samples->len / 2;
+  fail_unless_equals_int (n_out, 62400);
+  for (j = 0; j < n_out * 2; j++) {
+    gdouble expected = 0.0;
+
+    for (i = 0; i < 4; i++)
+      if (j < ref[i]->len)
+        expected += volumes[i] * g_array_index (ref[i], gfloat, j);
+    max_err = MAX (max_err, fabs (expected - g_array_index (c.samples, gfloat,
+                j)));
+  }
+  GST_INFO ("max error %g", max_err);
+  fail_unless (max_err <= 1e-6, "max error %g", max_err);
+  for (j = 0; j < c.pts->len; j++)
+    fail_unless_equals_uint64 (g_array_index (c.pts, GstClockTime, j),
+        gst_util_uint64_scale (j * 480, GST_SECOND, RATE));
+  fail_unless_equals_uint64 (kc_stats_uint64 (kc_child (p, "m"),
+          "forced-blocks"), 0);
+
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  capture_clear (&c);
+  for (i = 0; i < 4; i++)
+    g_array_unref (ref[i]);
+  free_files (files);
+}
+
+GST_END_TEST;
+
+/* 4, 16 and 64 decks playing in real time: the process runs on the main
+ * thread, the worker, the mixer's src task and GLib's thread-pool spawner;
+ * stock GStreamer's thread count for the same decks is reported beside
+ * it. */
+static guint
+threads_while_playing (GstElement * p)
+{
+  Capture c;
+  guint n;
+
+  capture_init (&c, p);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  capture_wait_buffers (&c, 10);
+  n = kc_count_threads ();
+  gst_element_set_state (p, GST_STATE_NULL);
+  capture_clear (&c);
+  return n;
+}
+
+static guint
+stock_threads_while_playing (gchar ** files, guint n)
+{
+  GString *desc = g_string_new ("audiomixer name=m ! " OUT_CAPS
+      " ! fakesink name=out sync=true");
+  GstElement *p;
+  guint i, threads;
+
+  for (i = 0; i < n; i++)
+    g_string_append_printf (desc, " filesrc location=\"%s\" ! decodebin ! "
+        "audioconvert ! equalizer-nbands ! audioresample ! queue ! m.",
+        files[i % g_strv_length (files)]);
+  p = kc_parse (desc->str);
+  g_string_free (desc, TRUE);
+  threads = threads_while_playing (p);
+  gst_object_unref (p);
+  return threads;
+}
+
+GST_START_TEST (test_threads_independent_of_decks)
+{
+  gchar *files[3] = { NULL };
+  const guint counts[] = { 4, 16, 64 };
+  guint i, threads[G_N_ELEMENTS (counts)];
+
+  files[0] = make_flac ("a.flac", 330.0, 48000 * 2);
+  files[1] = make_flac ("b.flac", 550.0, 48000 * 2);
+  /* Kithara first: stock's streaming threads stay in the thread pool. */
+  for (i = 0; i < G_N_ELEMENTS (counts); i++) {
+    GstElement *p = mixer_pipeline (files, counts[i], "", TRUE);
+
+    threads[i] = threads_while_playing (p);
+    gst_object_unref (p);
+  }
+  for (i = 0; i < G_N_ELEMENTS (counts); i++) {
+    guint stock = stock_threads_while_playing (files, counts[i]);
+
+    g_print ("%u decks decode ! eq ! resample ! mixer ! fakesink sync=true: "
+        "kithara %u threads, stock %u threads (main thread included)\n",
+        counts[i], threads[i], stock);
+    fail_unless (threads[i] <= 1 + 4, "%u decks: %u threads", counts[i],
+        threads[i]);
+  }
+  free_files (files);
+}
+
+GST_END_TEST;
+
+/* Volume 0 -> 1 makes the deck's chain audible before the next pass. */
+GST_START_TEST (test_volume_makes_chain_audible)
+{
+  gchar *files[2] = { NULL };
+  GstElement *p, *decode, *eq, *resample;
+  KitharaWorker *worker;
+  guint64 passes;
+  Capture c;
+
+  files[0] = make_flac ("a.flac", 330.0, 48000 * 4);
+  p = mixer_pipeline (files, 2, "", TRUE);
+  g_object_set (mixer_pad (p, 1), "volume", 0.0, NULL);
+  decode = deck_element (p, 1, g_type_from_name ("GstKitharaDecode"));
+  eq = deck_element (p, 1, g_type_from_name ("GstKitharaEq"));
+  resample = deck_element (p, 1, g_type_from_name ("GstKitharaResample"));
+  capture_init (&c, p);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  capture_wait_buffers (&c, 5);
+
+  fail_unless_equals_int (kc_service_class (deck_element (p, 0,
+              g_type_from_name ("GstKitharaDecode"))), 0);
+  fail_unless_equals_int (kc_service_class (decode), 1);
+  fail_unless_equals_int (kc_service_class (eq), 1);
+  fail_unless_equals_int (kc_service_class (resample), 1);
+
+  worker = kithara_worker_get (NULL);
+  passes = kithara_worker_get_passes (worker);
+  g_object_set (mixer_pad (p, 1), "volume", 1.0, NULL);
+  fail_unless_equals_int (kc_service_class (decode), 0);
+  fail_unless_equals_int (kc_service_class (eq), 0);
+  fail_unless_equals_int (kc_service_class (resample), 0);
+  fail_unless (kithara_worker_get_passes (worker) - passes <= 1);
+
+  g_object_set (mixer_pad (p, 1), "mute", TRUE, NULL);
+  fail_unless_equals_int (kc_service_class (decode), 1);
+  g_object_set (mixer_pad (p, 1), "mute", FALSE, NULL);
+  fail_unless_equals_int (kc_service_class (decode), 0);
+
+  /* Paused: nothing is heard. */
+  kc_set_state_sync (p, GST_STATE_PAUSED);
+  fail_unless_equals_int (kc_service_class (decode), 1);
+
+  kithara_worker_unref (worker);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  capture_clear (&c);
+  free_files (files);
+}
+
+GST_END_TEST;
+
+static gdouble
+max_jump (GArray * samples, guint channel, guint from, guint to)
+{
+  gdouble jump = 0.0;
+  guint i;
+
+  for (i = MAX (from, 1); i < to && 2 * i + channel < samples->len; i++)
+    jump = MAX (jump, fabs (g_array_index (samples, gfloat, 2 * i + channel) -
+            g_array_index (samples, gfloat, 2 * (i - 1) + channel)));
+  return jump;
+}
+
+static void
+ramp (GstPad * pad, gdouble from, gdouble to, GstClockTime start,
+    GstClockTime end)
+{
+  GstControlSource *cs = gst_interpolation_control_source_new ();
+  GstTimedValueControlSource *tv = GST_TIMED_VALUE_CONTROL_SOURCE (cs);
+
+  g_object_set (cs, "mode", GST_INTERPOLATION_MODE_LINEAR, NULL);
+  /* Control values are volume / 10 (the property's range is 0..10). */
+  gst_timed_value_control_source_set (tv, 0, from / 10.0);
+  gst_timed_value_control_source_set (tv, start, from / 10.0);
+  gst_timed_value_control_source_set (tv, end, to / 10.0);
+  gst_object_add_control_binding (GST_OBJECT (pad),
+      gst_direct_control_binding_new (GST_OBJECT (pad), "volume", cs));
+  gst_object_unref (cs);
+}
+
+/* A 2 s crossfade by controller, then a volume step by the application:
+ * no sample-to-sample jump larger than the inputs' own. */
+GST_START_TEST (test_crossfade_without_clicks)
+{
+  gchar *files[3] = { NULL };
+  GArray *a, *b;
+  GstElement *p;
+  Capture c;
+  gdouble input_jump, jump;
+  guint ch;
+
+  files[0] = make_flac ("a.flac", 440.0, 48000 * 3);
+  files[1] = make_flac ("b.flac", 660.0, 48000 * 3);
+  a = render_deck (files[0]);
+  b = render_deck (files[1]);
+  input_jump = MAX (max_jump (a, 0, 0, a->len / 2), max_jump (b, 0, 0,
+          b->len / 2));
+
+  p = mixer_pipeline (files, 2, "latency=500000000", FALSE);
+  ramp (mixer_pad (p, 0), 1.0, 0.0, GST_SECOND / 2, 5 * GST_SECOND / 2);
+  ramp (mixer_pad (p, 1), 0.0, 1.0, GST_SECOND / 2, 5 * GST_SECOND / 2);
+  capture_init (&c, p);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  kc_wait_eos (p);
+
+  fail_unless_equals_int (c.samples->len, a->len);
+  for (ch = 0; ch < 2; ch++) {
+    jump = max_jump (c.samples, ch, 0, c.samples->len / 2);
+    GST_INFO ("crossfade: max jump %g, inputs' %g", jump, input_jump);
+    fail_unless (jump <= input_jump * 1.001, "jump %g > inputs' %g", jump,
+        input_jump);
+  }
+  /* It did fade: deck a alone at the start, deck b alone at the end. */
+  fail_unless_equals_float (g_array_index (c.samples, gfloat, 2000),
+      g_array_index (a, gfloat, 2000));
+  fail_unless (fabs (g_array_index (c.samples, gfloat, 2 * 140000) -
+          g_array_index (b, gfloat, 2 * 140000)) < 1e-6);
+
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  capture_clear (&c);
+  g_array_unref (a);
+  g_array_unref (b);
+  free_files (files);
+}
+
+GST_END_TEST;
+
+/* A flushing seek on the mixer restarts every deck there: timestamps
+ * start at the position and the mix is the decks' samples from there. */
+GST_START_TEST (test_seek_reaches_every_input)
+{
+  gchar *files[3] = { NULL };
+  GArray *a, *b;
+  GstElement *p;
+  Capture c;
+  guint j, offset = 48000;      /* 1 s */
+  gdouble max_err = 0.0;
+
+  files[0] = make_flac ("a.flac", 440.0, 48000 * 3);
+  files[1] = make_flac ("b.flac", 660.0, 48000 * 2);
+  a = render_deck (files[0]);
+  b = render_deck (files[1]);
+
+  p = mixer_pipeline (files, 2, "", FALSE);
+  kc_set_state_sync (p, GST_STATE_PAUSED);
+  capture_init (&c, p);
+  fail_unless (gst_element_seek_simple (p, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, GST_SECOND));
+  g_mutex_lock (&c.lock);
+  g_array_set_size (c.samples, 0);
+  g_array_set_size (c.pts, 0);
+  g_mutex_unlock (&c.lock);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  kc_wait_eos (p);
+
+  fail_unless_equals_uint64 (g_array_index (c.pts, GstClockTime, 0),
+      GST_SECOND);
+  fail_unless_equals_int (c.samples->len, a->len - 2 * offset);
+  for (j = 0; j < c.samples->len; j++) {
+    gdouble expected = g_array_index (a, gfloat, 2 * offset + j);
+
+    if (2 * offset + j < b->len)
+      expected += g_array_index (b, gfloat, 2 * offset + j);
+    max_err = MAX (max_err, fabs (expected - g_array_index (c.samples,
+                gfloat, j)));
+  }
+  fail_unless (max_err <= 1e-6, "max error %g", max_err);
+
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  capture_clear (&c);
+  g_array_unref (a);
+  g_array_unref (b);
+  free_files (files);
+}
+
+GST_END_TEST;
+
+/* The worker stalls (a probe on it waits for the test): the sink runs
+ * dry, which is counted and reported. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean stall;
+  gboolean release;
+} Stall;
+
+static GstPadProbeReturn
+stall_probe (GstPad * pad, GstPadProbeInfo * info, Stall * s)
+{
+  g_mutex_lock (&s->lock);
+  while (s->stall && !s->release)
+    g_cond_wait (&s->cond, &s->lock);
+  g_mutex_unlock (&s->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST (test_late_blocks_are_underruns)
+{
+  gchar *files[2] = { NULL };
+  GstElement *p, *m;
+  GstMessage *msg;
+  GstPad *eq_src;
+  Stall s = { 0 };
+  Capture c;
+
+  files[0] = make_flac ("a.flac", 440.0, 48000 * 4);
+  p = mixer_pipeline (files, 1, "", TRUE);
+  m = kc_child (p, "m");
+  g_mutex_init (&s.lock);
+  g_cond_init (&s.cond);
+  eq_src = gst_element_get_static_pad (deck_element (p, 0,
+          g_type_from_name ("GstKitharaEq")), "src");
+  gst_pad_add_probe (eq_src, GST_PAD_PROBE_TYPE_BUFFER,
+      (GstPadProbeCallback) stall_probe, &s, NULL);
+  capture_init (&c, p);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  capture_wait_buffers (&c, 20);
+
+  g_mutex_lock (&s.lock);
+  s.stall = TRUE;
+  g_mutex_unlock (&s.lock);
+
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), GST_CLOCK_TIME_NONE,
+      GST_MESSAGE_ELEMENT);
+  while (!gst_message_has_name (msg, "kithara-underrun")) {
+    gst_message_unref (msg);
+    msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p),
+        GST_CLOCK_TIME_NONE, GST_MESSAGE_ELEMENT);
+  }
+  fail_unless_equals_string (gst_structure_get_string
+      (gst_message_get_structure (msg), "element"), "m");
+  gst_message_unref (msg);
+
+  g_mutex_lock (&s.lock);
+  s.release = TRUE;
+  g_cond_broadcast (&s.cond);
+  g_mutex_unlock (&s.lock);
+  fail_unless (kc_stats_uint64 (m, "underruns") >= 1);
+
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (eq_src);
+  gst_object_unref (p);
+  capture_clear (&c);
+  g_mutex_clear (&s.lock);
+  g_cond_clear (&s.cond);
+  free_files (files);
+}
+
+GST_END_TEST;
+
+/* The other decks play on while one is taken out: its elements are
+ * stopped (each leaves the worker at once), then its pad is released
+ * while the mixer plays. */
+GST_START_TEST (test_release_pad_while_playing)
+{
+  gchar *files[3] = { NULL };
+  GstElement *p, *m, *e;
+  GstPad *pad, *peer;
+  GList *elements = NULL, *l;
+  Capture c;
+
+  files[0] = make_flac ("a.flac", 440.0, 48000);
+  files[1] = make_flac ("b.flac", 660.0, 48000 * 30);
+  p = mixer_pipeline (files, 2, "", TRUE);
+  m = kc_child (p, "m");
+  capture_init (&c, p);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  capture_wait_buffers (&c, 10);
+
+  pad = gst_object_ref (mixer_pad (p, 1));
+  peer = gst_pad_get_peer (pad);
+  for (e = gst_pad_get_parent_element (peer); e;) {
+    GstPad *sink = gst_element_get_static_pad (e, "sink");
+    GstPad *up = sink ? gst_pad_get_peer (sink) : NULL;
+
+    elements = g_list_append (elements, e);
+    e = up ? gst_pad_get_parent_element (up) : NULL;
+    if (up)
+      gst_object_unref (up);
+    if (sink)
+      gst_object_unref (sink);
+  }
+  for (l = elements; l; l = l->next) {
+    gst_element_set_locked_state (l->data, TRUE);
+    fail_unless_equals_int (gst_element_set_state (l->data, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+  }
+  gst_element_release_request_pad (m, pad);
+  fail_if (gst_pad_is_linked (peer));
+  for (l = elements; l; l = l->next) {
+    gst_bin_remove (GST_BIN (p), l->data);
+    gst_object_unref (l->data);
+  }
+  g_list_free (elements);
+  gst_object_unref (peer);
+  gst_object_unref (pad);
+
+  kc_wait_eos (p);
+  fail_unless_equals_int (GST_ELEMENT (m)->numsinkpads, 1);
+  g_mutex_lock (&c.lock);
+  fail_unless (c.samples->len >= 2 * 48000);
+  g_mutex_unlock (&c.lock);
+
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  capture_clear (&c);
+  free_files (files);
+}
+
+GST_END_TEST;
+
+/* NULL -> PLAYING -> NULL 200 times with 8 decks: no deadlock, and the
+ * leaks tracer finds nothing at exit. */
+GST_START_TEST (test_state_cycles)
+{
+  gchar *files[2] = { NULL };
+  GstElement *p;
+  Capture c;
+  guint i;
+
+  files[0] = make_flac ("a.flac", 440.0, 48000);
+  p = mixer_pipeline (files, 8, "", TRUE);
+  capture_init (&c, p);
+  for (i = 0; i < 200; i++) {
+    guint before;
+
+    g_mutex_lock (&c.lock);
+    before = c.buffers;
+    g_mutex_unlock (&c.lock);
+    fail_unless (gst_element_set_state (p, GST_STATE_PLAYING) !=
+        GST_STATE_CHANGE_FAILURE);
+    /* Every other cycle, wait until audio flows; else stop at once. */
+    if (i % 2 == 0)
+      capture_wait_buffers (&c, before + 1);
+    fail_unless_equals_int (gst_element_set_state (p, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+  }
+  gst_object_unref (p);
+  capture_clear (&c);
+  free_files (files);
+}
+
+GST_END_TEST;
+
+static Suite *
+kitharamixer_suite (void)
+{
+  Suite *s = suite_create ("kitharamixer");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_mix_is_sum_of_decks);
+  tcase_add_test (tc, test_threads_independent_of_decks);
+  tcase_add_test (tc, test_volume_makes_chain_audible);
+  tcase_add_test (tc, test_crossfade_without_clicks);
+  tcase_add_test (tc, test_seek_reaches_every_input);
+  tcase_add_test (tc, test_late_blocks_are_underruns);
+  tcase_add_test (tc, test_release_pad_while_playing);
+  tcase_add_test (tc, test_state_cycles);
+  return s;
+}
+
+GST_CHECK_MAIN (kitharamixer);
