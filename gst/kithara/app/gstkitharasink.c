@@ -25,11 +25,19 @@
  * the service-class property).  EOS is posted once the application has
  * read the last frame.
  *
- * ## Example launch line
- * |[
- * gst-launch-1.0 audiotestsrc num-buffers=100 ! audio/x-raw,format=F32LE ! kitharaeq ! kitharasink
- * ]| (gst-launch-1.0 reads nothing: the stream stops once the ring is full.
- * Applications read with gst_kithara_sink_read() or "pull-sample".)
+ * ## Example
+ * |[<!-- language="C" -->
+ * GstElement *pipeline = gst_parse_launch ("filesrc location=track.flac ! "
+ *     "kitharadecode ! kithararesample ! kitharasink name=out "
+ *     "caps=audio/x-raw,format=F32LE,rate=48000,channels=2", NULL);
+ * GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "out");
+ *
+ * gst_element_set_state (pipeline, GST_STATE_PLAYING);
+ * // open the device at 48 kHz, stereo, F32; its callback reads:
+ * gst_kithara_sink_read (GST_KITHARA_SINK (sink), out, frames);
+ * ]|
+ * There is no launch line: in gst-launch-1.0 nothing would read the ring,
+ * so the stream would stop once it is full and never reach EOS.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
