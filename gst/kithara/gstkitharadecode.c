@@ -30,6 +30,7 @@
 #include <gst/pbutils/pbutils.h>
 #include "gstkitharadecode.h"
 #include "gstkitharaelements.h"
+#include "kitharatickpool.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_kithara_decode_debug);
 #define GST_CAT_DEFAULT gst_kithara_decode_debug
@@ -56,6 +57,7 @@ struct _GstKitharaDecode
   GstElement *decoder;
   GstPad *feed_pad;
   GstPad *capture_pad;
+  KitharaTickPool *tasks;       /* runs the chain's streaming tasks */
   GstPad *linked_pad;           /* the parsebin pad being decoded */
   GstPad *next_pad;             /* the next chained stream's audio pad */
   gboolean linked_ended;        /* the decoded stream sent EOS */
@@ -63,6 +65,9 @@ struct _GstKitharaDecode
 
   /* Stream state: touched by the tick, or under the tick lock. */
   gboolean pull_mode;
+  gboolean chain_ready;         /* the chain's elements are active */
+  gboolean chain_pulls;         /* the chain pulls through the feed pad */
+  gboolean linked_once;         /* an audio stream was found */
   guint64 offset;               /* next byte to pull */
   gboolean started;             /* stream-start and segment fed */
   gboolean input_done;          /* EOS fed into the chain */
@@ -283,6 +288,19 @@ feed_event (GstPad * pad, GstObject * parent, GstEvent * event)
       (GST_KITHARA_ELEMENT (self)), event);
 }
 
+/* When we pull from upstream, so does the chain: typefind, then the
+ * demuxer or parser, as under decodebin.  Their streaming tasks run in
+ * our tick, so this is the worker pulling. */
+static GstFlowReturn
+feed_getrange (GstPad * pad, GstObject * parent, guint64 offset,
+    guint length, GstBuffer ** buf)
+{
+  GstKitharaDecode *self = gst_pad_get_element_private (pad);
+
+  return gst_pad_pull_range (gst_kithara_element_get_sink_pad
+      (GST_KITHARA_ELEMENT (self)), offset, length, buf);
+}
+
 static gboolean
 feed_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
@@ -292,9 +310,12 @@ feed_query (GstPad * pad, GstObject * parent, GstQuery * query)
 
   switch (GST_QUERY_TYPE (query)) {
     case GST_QUERY_SCHEDULING:
-      /* We feed the chain in push mode, seekable when we pull. */
+      /* The chain may pull through us when we pull from upstream;
+       * otherwise we push what upstream pushes. */
       gst_query_set_scheduling (query, self->pull_mode ?
           GST_SCHEDULING_FLAG_SEEKABLE : 0, 1, -1, 0);
+      if (self->pull_mode)
+        gst_query_add_scheduling_mode (query, GST_PAD_MODE_PULL);
       gst_query_add_scheduling_mode (query, GST_PAD_MODE_PUSH);
       return TRUE;
     case GST_QUERY_SEEKING:{
@@ -451,6 +472,7 @@ link_audio_pad (GstKitharaDecode * self, GstPad * pad)
     self->failed = TRUE;
   } else {
     gst_object_replace ((GstObject **) & self->linked_pad, GST_OBJECT (pad));
+    self->linked_once = TRUE;
     self->linked_ended = FALSE;
     gst_clear_event (&self->pending_eos);
   }
@@ -543,6 +565,11 @@ kithara_decode_chain_handle_message (GstBin * bin, GstMessage * msg)
   gchar *debug = NULL;
 
   switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_STREAM_STATUS:
+      /* A streaming task is being created: it gets no thread, our tick
+       * runs it. */
+      kithara_tick_pool_adopt (self->tasks, msg);
+      break;
     case GST_MESSAGE_ERROR:
       gst_message_parse_error (msg, &err, &debug);
       self->failed = TRUE;
@@ -608,6 +635,7 @@ build_chain (GstKitharaDecode * self)
   gst_pad_set_element_private (self->feed_pad, self);
   gst_pad_set_event_function (self->feed_pad, feed_event);
   gst_pad_set_query_function (self->feed_pad, feed_query);
+  gst_pad_set_getrange_function (self->feed_pad, feed_getrange);
   pad = gst_element_get_static_pad (self->parsebin, "sink");
   gst_pad_link (self->feed_pad, pad);
   gst_object_unref (pad);
@@ -617,6 +645,9 @@ build_chain (GstKitharaDecode * self)
   gst_pad_set_chain_function (self->capture_pad, capture_chain);
   gst_pad_set_event_function (self->capture_pad, capture_event);
   gst_pad_set_query_function (self->capture_pad, capture_query);
+
+  self->tasks = kithara_tick_pool_new (gst_kithara_element_get_node
+      (GST_KITHARA_ELEMENT (self)));
   return TRUE;
 }
 
@@ -626,6 +657,8 @@ destroy_chain (GstKitharaDecode * self)
   if (self->bin == NULL)
     return;
   gst_element_set_state (self->bin, GST_STATE_NULL);
+  kithara_tick_pool_clear (self->tasks);
+  gst_clear_object (&self->tasks);
   gst_clear_object (&self->linked_pad);
   gst_clear_object (&self->next_pad);
   self->decoder = NULL;
@@ -642,6 +675,7 @@ reset_chain (GstKitharaDecode * self)
   gst_pad_set_active (self->feed_pad, FALSE);
   gst_pad_set_active (self->capture_pad, FALSE);
   gst_element_set_state (self->bin, GST_STATE_READY);
+  kithara_tick_pool_clear (self->tasks);
   remove_decoder (self);
   gst_clear_object (&self->linked_pad);
   gst_clear_object (&self->next_pad);
@@ -649,10 +683,35 @@ reset_chain (GstKitharaDecode * self)
   self->linked_ended = FALSE;
   clear_out_queue (self);
   self->offset = 0;
+  self->chain_ready = FALSE;
+  self->chain_pulls = FALSE;
+  self->linked_once = FALSE;
   self->started = FALSE;
   self->input_done = FALSE;
   self->failed = FALSE;
   self->audio_pads_seen = 0;
+}
+
+/* Activates the chain once our sink pad is active, so that the chain
+ * knows whether it can pull.  When it does, typefind's task is created
+ * (and adopted by our task pool) here, and runs in the next ticks. */
+static gboolean
+start_chain (GstKitharaDecode * self)
+{
+  KitharaNode *node = gst_kithara_element_get_node (GST_KITHARA_ELEMENT
+      (self));
+  gboolean ok;
+
+  kithara_node_lock_tick (node);
+  ok = gst_element_set_state (self->bin, GST_STATE_PAUSED) !=
+      GST_STATE_CHANGE_FAILURE;
+  self->chain_pulls = GST_PAD_MODE (self->feed_pad) == GST_PAD_MODE_PULL;
+  self->chain_ready = ok;
+  kithara_node_unlock_tick (node);
+  GST_DEBUG_OBJECT (self, "chain %s", !ok ? "failed to start" :
+      self->chain_pulls ? "pulls" : "is fed");
+  kithara_node_wake (node);
+  return ok;
 }
 
 /* ------------------------------------------------------------------ */
@@ -749,6 +808,24 @@ gst_kithara_decode_tick (GstKitharaElement * base)
   return result;
 }
 
+/* The chain pulls: one iteration of its streaming task (typefinding, or
+ * the demuxer or parser reading and pushing one page or frame). */
+static KitharaTickResult
+run_chain (GstKitharaDecode * self)
+{
+  if (kithara_tick_pool_run_one (self->tasks))
+    return KITHARA_TICK_PROGRESS;
+
+  /* Every task has paused: the input is done, until a seek restarts it. */
+  if (self->pending_eos) {
+    g_queue_push_tail (&self->out, g_steal_pointer (&self->pending_eos));
+    return KITHARA_TICK_PROGRESS;
+  }
+  if (!self->linked_once)
+    return fed (self, GST_FLOW_NOT_LINKED);
+  return KITHARA_TICK_WAITING;
+}
+
 static KitharaTickResult
 feed_chain (GstKitharaDecode * self)
 {
@@ -759,6 +836,10 @@ feed_chain (GstKitharaDecode * self)
     return fed (self, GST_FLOW_ERROR);
   if (!g_queue_is_empty (&self->out))
     return push_one_out (self);
+  if (!self->chain_ready)
+    return KITHARA_TICK_WAITING;        /* woken once it is */
+  if (self->chain_pulls)
+    return run_chain (self);
   if (self->input_done)
     return KITHARA_TICK_WAITING;        /* the chain's EOS is on its way */
 
@@ -922,9 +1003,6 @@ gst_kithara_decode_change_state (GstElement * element,
       reset_chain (self);
       gst_pad_set_active (self->feed_pad, TRUE);
       gst_pad_set_active (self->capture_pad, TRUE);
-      if (gst_element_set_state (self->bin, GST_STATE_PAUSED) ==
-          GST_STATE_CHANGE_FAILURE)
-        return GST_STATE_CHANGE_FAILURE;
       break;
     default:
       break;
@@ -936,6 +1014,10 @@ gst_kithara_decode_change_state (GstElement * element,
     return ret;
 
   switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!start_chain (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       /* The node has left the worker: no tick touches the chain now. */
       reset_chain (self);

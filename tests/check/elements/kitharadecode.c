@@ -75,12 +75,26 @@ make_file (const gchar * name, const gchar * caps, const gchar * encode,
   return path;
 }
 
+#define MAX_PARTS 4
+
+static gchar *
+write_file (const gchar * name, const guint8 * data, gsize size)
+{
+  gchar *path = g_build_filename (tmp_dir, name, NULL);
+
+  fail_unless (g_file_set_contents (path, (const gchar *) data, size, NULL));
+  return path;
+}
+
 typedef struct
 {
   GByteArray *data;
   GstAudioInfo info;
   guint caps_changes;
   GstClockTime first_pts;
+  /* Where each format's samples start in @data, and the format. */
+  guint part_offset[MAX_PARTS];
+  GstAudioInfo part_info[MAX_PARTS];
 } Decoded;
 
 static void
@@ -102,6 +116,10 @@ collect_sample (GstAppSink * sink, gpointer user_data)
 
   fail_unless (gst_audio_info_from_caps (&info, caps));
   if (out->caps_changes == 0 || !gst_audio_info_is_equal (&info, &out->info)) {
+    if (out->caps_changes < MAX_PARTS) {
+      out->part_offset[out->caps_changes] = out->data->len;
+      out->part_info[out->caps_changes] = info;
+    }
     out->caps_changes++;
     out->info = info;
   }
@@ -197,6 +215,80 @@ GST_END_TEST;
 GST_START_TEST (test_mp3_same_as_decodebin)
 {
   check_same_as_decodebin ("a.mp3", S16_STEREO, "lamemp3enc");
+}
+
+GST_END_TEST;
+
+/* Ogg: the last packet is trimmed to the end granule, as decodebin does. */
+GST_START_TEST (test_vorbis_same_as_decodebin)
+{
+  check_same_as_decodebin ("a.ogg", S16_STEREO, "vorbisenc ! oggmux");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_opus_same_as_decodebin)
+{
+  check_same_as_decodebin ("a.opus", "audio/x-raw,format=S16LE,rate=48000,"
+      "channels=2", "opusenc ! oggmux");
+}
+
+GST_END_TEST;
+
+/* Two logical Ogg streams one after the other (a chained file, as an
+ * Internet radio serves them), the second at another rate: both are
+ * decoded completely, each equal to the part decoded alone by decodebin,
+ * and downstream sees the format change between them. */
+GST_START_TEST (test_chained_ogg)
+{
+  gchar *first = make_file ("c1.ogg", S16_STEREO, "vorbisenc ! oggmux", 120);
+  gchar *second = make_file ("c2.ogg",
+      "audio/x-raw,format=S16LE,rate=48000,channels=2", "vorbisenc ! oggmux",
+      90);
+  gchar *a, *b, *path;
+  gsize a_size, b_size;
+  GByteArray *both = g_byte_array_new ();
+  Decoded ours, ref1, ref2;
+  guint second_len;
+
+  fail_unless (g_file_get_contents (first, &a, &a_size, NULL));
+  fail_unless (g_file_get_contents (second, &b, &b_size, NULL));
+  g_byte_array_append (both, (guint8 *) a, a_size);
+  g_byte_array_append (both, (guint8 *) b, b_size);
+  path = write_file ("chained.ogg", both->data, both->len);
+
+  fail_unless (decode_file (first, "decodebin", &ref1, NULL));
+  fail_unless (decode_file (second, "decodebin", &ref2, NULL));
+  fail_unless (decode_file (path, "kitharadecode", &ours, NULL));
+
+  fail_unless_equals_int (ours.caps_changes, 2);
+  fail_unless_equals_int (GST_AUDIO_INFO_RATE (&ours.part_info[0]), 44100);
+  fail_unless_equals_int (GST_AUDIO_INFO_RATE (&ours.part_info[1]), 48000);
+  fail_unless (gst_audio_info_is_equal (&ours.part_info[0], &ref1.info));
+  fail_unless (gst_audio_info_is_equal (&ours.part_info[1], &ref2.info));
+
+  /* Every sample of both parts, no more. */
+  fail_unless_equals_int (ours.part_offset[1], ref1.data->len);
+  fail_unless_equals_int (ref1.data->len / GST_AUDIO_INFO_BPF (&ref1.info),
+      120 * 1024);
+  second_len = ours.data->len - ours.part_offset[1];
+  fail_unless_equals_int (second_len, ref2.data->len);
+  fail_unless_equals_int (ref2.data->len / GST_AUDIO_INFO_BPF (&ref2.info),
+      90 * 1024);
+  fail_unless (memcmp (ours.data->data, ref1.data->data,
+          ref1.data->len) == 0, "first part differs");
+  fail_unless (memcmp (ours.data->data + ours.part_offset[1],
+          ref2.data->data, ref2.data->len) == 0, "second part differs");
+
+  decoded_clear (&ours);
+  decoded_clear (&ref1);
+  decoded_clear (&ref2);
+  g_byte_array_unref (both);
+  g_free (a);
+  g_free (b);
+  g_free (path);
+  g_free (first);
+  g_free (second);
 }
 
 GST_END_TEST;
@@ -345,15 +437,6 @@ GST_START_TEST (test_seek_flac)
 GST_END_TEST;
 
 /* ------------------------------------------------------------------ */
-
-static gchar *
-write_file (const gchar * name, const guint8 * data, gsize size)
-{
-  gchar *path = g_build_filename (tmp_dir, name, NULL);
-
-  fail_unless (g_file_set_contents (path, (const gchar *) data, size, NULL));
-  return path;
-}
 
 GST_START_TEST (test_garbage_beside_good_stream)
 {
@@ -590,6 +673,9 @@ kitharadecode_suite (void)
   tcase_add_test (tc, test_wav_bit_exact);
   tcase_add_test (tc, test_flac_bit_exact);
   tcase_add_test (tc, test_mp3_same_as_decodebin);
+  tcase_add_test (tc, test_vorbis_same_as_decodebin);
+  tcase_add_test (tc, test_opus_same_as_decodebin);
+  tcase_add_test (tc, test_chained_ogg);
   tcase_add_test (tc, test_threads_independent_of_streams);
   tcase_add_test (tc, test_seek_wav);
   tcase_add_test (tc, test_seek_flac);
