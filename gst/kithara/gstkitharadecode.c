@@ -4,17 +4,23 @@
  * @title: kitharadecode
  *
  * Decodes any audio stream GStreamer can parse to raw audio, on the
- * kithara worker.  When upstream allows pull mode (filesrc, giosrc) the
- * node pulls a bounded chunk per tick itself, so no upstream streaming
- * thread exists at all; otherwise it takes pushed bytes through its inlet.
+ * kithara worker.  Inside, a parsebin, the decoder ranked best for the
+ * stream it exposes (none for raw PCM) and, when downstream needs another
+ * sample format, an audioconvert run synchronously in the tick: no
+ * multiqueue, no internal threads.  The first audio stream is decoded (or
+ * the one chosen with #GstKitharaDecode:audio-stream); other streams are
+ * dropped.
  *
- * Inside, a parsebin, the decoder ranked best for the stream it exposes
- * (none for raw PCM) and, when downstream needs another sample format, an
- * audioconvert run in push mode, synchronously
- * in the tick: no multiqueue, no internal threads.  The first audio stream
- * is decoded (or the one chosen with #GstKitharaDecode:audio-stream); other
- * streams are dropped.  Each tick either pushes one decoded buffer
- * downstream or feeds one chunk of input, so a tick stays small.
+ * When upstream allows pull mode (filesrc, giosrc), the chain pulls
+ * through the node as it would under decodebin: typefind, then the
+ * demuxer or parser in pull mode, so Ogg is trimmed to its end granule and
+ * chained Ogg streams are found up front.  Their streaming tasks get no
+ * thread: the node runs one iteration of a task per tick (see
+ * kitharatickpool.c), so no upstream or internal streaming thread exists
+ * at all.  Otherwise the node takes pushed bytes through its inlet and
+ * feeds them to the chain.  Each tick either pushes one decoded buffer
+ * downstream or lets the chain make one step (one page or frame, or one
+ * pushed buffer), so a tick stays small.
  *
  * ## Example launch line
  * |[
@@ -35,13 +41,11 @@
 GST_DEBUG_CATEGORY_STATIC (gst_kithara_decode_debug);
 #define GST_CAT_DEFAULT gst_kithara_decode_debug
 
-#define DEFAULT_BLOCKSIZE 16384
 #define DEFAULT_AUDIO_STREAM 0
 
 enum
 {
   PROP_0,
-  PROP_BLOCKSIZE,
   PROP_AUDIO_STREAM,
 };
 
@@ -66,20 +70,14 @@ struct _GstKitharaDecode
   /* Stream state: touched by the tick, or under the tick lock. */
   gboolean pull_mode;
   gboolean chain_ready;         /* the chain's elements are active */
-  gboolean chain_pulls;         /* the chain pulls through the feed pad */
   gboolean linked_once;         /* an audio stream was found */
-  guint64 offset;               /* next byte to pull */
-  gboolean started;             /* stream-start and segment fed */
   gboolean input_done;          /* EOS fed into the chain */
   gboolean failed;              /* an error was posted */
   gboolean internal_flush;      /* don't forward flushes downstream */
-  gboolean external_seek;       /* a seek from downstream is being done */
-  GThread *chain_thread;        /* the thread driving the chain now */
   guint audio_pads_seen;
   GQueue out;                   /* decoded buffers and events, in order */
 
   /* Properties, under the object lock. */
-  guint blocksize;
   gint audio_stream;
 };
 
@@ -194,103 +192,11 @@ capture_query (GstPad * pad, GstObject * parent, GstQuery * query)
 }
 
 /* ------------------------------------------------------------------ */
-/* The feed pad: upstream events and queries of the chain. */
+/* The feed pad: the chain's upstream.  When we pull from upstream the
+ * chain pulls through it (typefind, then the demuxer or parser, as under
+ * decodebin), its streaming tasks running in our tick; otherwise we push
+ * into it what upstream pushes. */
 
-static void
-feed_segment (GstKitharaDecode * self, guint64 start, guint32 seqnum)
-{
-  GstSegment segment;
-  GstEvent *event;
-
-  gst_segment_init (&segment, GST_FORMAT_BYTES);
-  segment.start = segment.position = segment.time = start;
-  event = gst_event_new_segment (&segment);
-  if (seqnum != GST_SEQNUM_INVALID)
-    gst_event_set_seqnum (event, seqnum);
-  gst_pad_push_event (self->feed_pad, event);
-}
-
-/* Events answering a seek carry its seqnum: demuxers match them. */
-static void
-feed_flush (GstKitharaDecode * self, guint32 seqnum)
-{
-  GstEvent *start = gst_event_new_flush_start ();
-  GstEvent *stop = gst_event_new_flush_stop (TRUE);
-
-  gst_event_set_seqnum (start, seqnum);
-  gst_event_set_seqnum (stop, seqnum);
-  gst_pad_push_event (self->feed_pad, start);
-  gst_pad_push_event (self->feed_pad, stop);
-}
-
-/* A demuxer or parser in push mode turns a time seek into a byte seek
- * upstream: in pull mode that is us. */
-static gboolean
-handle_byte_seek (GstKitharaDecode * self, GstEvent * event)
-{
-  GstFormat format;
-  GstSeekFlags flags;
-  GstSeekType start_type, stop_type;
-  gint64 start, stop;
-  gdouble rate;
-
-  gst_event_parse_seek (event, &rate, &format, &flags, &start_type, &start,
-      &stop_type, &stop);
-  if (format != GST_FORMAT_BYTES || rate <= 0.0 || start < 0)
-    return FALSE;
-
-  GST_DEBUG_OBJECT (self, "byte seek to %" G_GINT64_FORMAT, start);
-  if (flags & GST_SEEK_FLAG_FLUSH) {
-    /* A seek the chain makes on its own (oggdemux measuring the duration
-     * in push mode) is invisible downstream: its flush stays inside. */
-    self->internal_flush = !self->external_seek;
-    feed_flush (self, gst_event_get_seqnum (event));
-    self->internal_flush = FALSE;
-  }
-
-  self->offset = start;
-  self->input_done = FALSE;
-  feed_segment (self, start, gst_event_get_seqnum (event));
-  return TRUE;
-}
-
-static gboolean
-feed_event (GstPad * pad, GstObject * parent, GstEvent * event)
-{
-  GstKitharaDecode *self = gst_pad_get_element_private (pad);
-  gboolean res;
-
-  if (self->pull_mode) {
-    if (GST_EVENT_TYPE (event) != GST_EVENT_SEEK) {
-      gst_event_unref (event);
-      return FALSE;
-    }
-    /* Some demuxers (oggdemux) seek from a thread of their own: the seek
-     * is then carried out like a tick, holding the tick lock, so it never
-     * races the worker feeding the chain. */
-    if (g_thread_self () != self->chain_thread) {
-      KitharaNode *node = gst_kithara_element_get_node (GST_KITHARA_ELEMENT
-          (self));
-
-      kithara_node_lock_tick (node);
-      self->chain_thread = g_thread_self ();
-      res = handle_byte_seek (self, event);
-      self->chain_thread = NULL;
-      kithara_node_unlock_tick (node);
-      kithara_node_wake (node);
-    } else {
-      res = handle_byte_seek (self, event);
-    }
-    gst_event_unref (event);
-    return res;
-  }
-  return gst_pad_push_event (gst_kithara_element_get_sink_pad
-      (GST_KITHARA_ELEMENT (self)), event);
-}
-
-/* When we pull from upstream, so does the chain: typefind, then the
- * demuxer or parser, as under decodebin.  Their streaming tasks run in
- * our tick, so this is the worker pulling. */
 static GstFlowReturn
 feed_getrange (GstPad * pad, GstObject * parent, guint64 offset,
     guint length, GstBuffer ** buf)
@@ -302,38 +208,35 @@ feed_getrange (GstPad * pad, GstObject * parent, guint64 offset,
 }
 
 static gboolean
+feed_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstKitharaDecode *self = gst_pad_get_element_private (pad);
+
+  /* A pulling demuxer seeks by pulling elsewhere: nothing goes upstream.
+   * A pushed one (oggdemux measuring the duration) asks upstream. */
+  if (self->pull_mode) {
+    gst_event_unref (event);
+    return FALSE;
+  }
+  return gst_pad_push_event (gst_kithara_element_get_sink_pad
+      (GST_KITHARA_ELEMENT (self)), event);
+}
+
+static gboolean
 feed_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
   GstKitharaDecode *self = gst_pad_get_element_private (pad);
-  GstPad *sinkpad = gst_kithara_element_get_sink_pad (GST_KITHARA_ELEMENT
-      (self));
 
-  switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_SCHEDULING:
-      /* The chain may pull through us when we pull from upstream;
-       * otherwise we push what upstream pushes. */
-      gst_query_set_scheduling (query, self->pull_mode ?
-          GST_SCHEDULING_FLAG_SEEKABLE : 0, 1, -1, 0);
-      if (self->pull_mode)
-        gst_query_add_scheduling_mode (query, GST_PAD_MODE_PULL);
-      gst_query_add_scheduling_mode (query, GST_PAD_MODE_PUSH);
-      return TRUE;
-    case GST_QUERY_SEEKING:{
-      GstFormat format;
-
-      gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
-      if (self->pull_mode && format == GST_FORMAT_BYTES) {
-        gint64 size = -1;
-
-        gst_pad_peer_query_duration (sinkpad, GST_FORMAT_BYTES, &size);
-        gst_query_set_seeking (query, format, TRUE, 0, size);
-        return TRUE;
-      }
-      return gst_pad_peer_query (sinkpad, query);
-    }
-    default:
-      return gst_pad_peer_query (sinkpad, query);
+  if (GST_QUERY_TYPE (query) == GST_QUERY_SCHEDULING) {
+    /* One mode only, so that the chain cannot choose the other. */
+    gst_query_set_scheduling (query, self->pull_mode ?
+        GST_SCHEDULING_FLAG_SEEKABLE : 0, 1, -1, 0);
+    gst_query_add_scheduling_mode (query, self->pull_mode ?
+        GST_PAD_MODE_PULL : GST_PAD_MODE_PUSH);
+    return TRUE;
   }
+  return gst_pad_peer_query (gst_kithara_element_get_sink_pad
+      (GST_KITHARA_ELEMENT (self)), query);
 }
 
 /* ------------------------------------------------------------------ */
@@ -682,19 +585,16 @@ reset_chain (GstKitharaDecode * self)
   gst_clear_event (&self->pending_eos);
   self->linked_ended = FALSE;
   clear_out_queue (self);
-  self->offset = 0;
   self->chain_ready = FALSE;
-  self->chain_pulls = FALSE;
   self->linked_once = FALSE;
-  self->started = FALSE;
   self->input_done = FALSE;
   self->failed = FALSE;
   self->audio_pads_seen = 0;
 }
 
 /* Activates the chain once our sink pad is active, so that the chain
- * knows whether it can pull.  When it does, typefind's task is created
- * (and adopted by our task pool) here, and runs in the next ticks. */
+ * knows whether to pull.  When it pulls, typefind's streaming task is
+ * created here (and adopted by our task pool), to run in our ticks. */
 static gboolean
 start_chain (GstKitharaDecode * self)
 {
@@ -705,11 +605,14 @@ start_chain (GstKitharaDecode * self)
   kithara_node_lock_tick (node);
   ok = gst_element_set_state (self->bin, GST_STATE_PAUSED) !=
       GST_STATE_CHANGE_FAILURE;
-  self->chain_pulls = GST_PAD_MODE (self->feed_pad) == GST_PAD_MODE_PULL;
+  if (ok && self->pull_mode &&
+      GST_PAD_MODE (self->feed_pad) != GST_PAD_MODE_PULL) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("the decoding chain does not pull"));
+    ok = FALSE;
+  }
   self->chain_ready = ok;
   kithara_node_unlock_tick (node);
-  GST_DEBUG_OBJECT (self, "chain %s", !ok ? "failed to start" :
-      self->chain_pulls ? "pulls" : "is fed");
   kithara_node_wake (node);
   return ok;
 }
@@ -739,27 +642,22 @@ push_one_out (GstKitharaDecode * self)
   return KITHARA_TICK_PROGRESS;
 }
 
+/* The whole input went through the chain: the decoded stream's EOS, if
+ * held, is the real end now. */
 static void
-start_stream (GstKitharaDecode * self)
+release_eos (GstKitharaDecode * self)
 {
-  gchar *stream_id = gst_pad_create_stream_id (self->feed_pad,
-      GST_ELEMENT (self), NULL);
-
-  gst_pad_push_event (self->feed_pad, gst_event_new_stream_start (stream_id));
-  g_free (stream_id);
-  feed_segment (self, self->offset, GST_SEQNUM_INVALID);
-  self->started = TRUE;
+  if (self->pending_eos)
+    g_queue_push_tail (&self->out, g_steal_pointer (&self->pending_eos));
 }
 
-/* Feeds EOS into the chain; it is processed synchronously, so once that
- * returns the decoded stream's own EOS, if held, is the real end. */
+/* Feeds EOS into the chain (push mode); it is processed synchronously. */
 static void
 feed_eos (GstKitharaDecode * self)
 {
   self->input_done = TRUE;
   gst_pad_push_event (self->feed_pad, gst_event_new_eos ());
-  if (self->pending_eos)
-    g_queue_push_tail (&self->out, g_steal_pointer (&self->pending_eos));
+  release_eos (self);
 }
 
 /* What feeding the chain returned, as a tick outcome. */
@@ -794,22 +692,8 @@ fed (GstKitharaDecode * self, GstFlowReturn ret)
   return gst_kithara_element_close (base, ret);
 }
 
-static KitharaTickResult feed_chain (GstKitharaDecode * self);
-
-static KitharaTickResult
-gst_kithara_decode_tick (GstKitharaElement * base)
-{
-  GstKitharaDecode *self = GST_KITHARA_DECODE (base);
-  KitharaTickResult result;
-
-  self->chain_thread = g_thread_self ();
-  result = feed_chain (self);
-  self->chain_thread = NULL;
-  return result;
-}
-
-/* The chain pulls: one iteration of its streaming task (typefinding, or
- * the demuxer or parser reading and pushing one page or frame). */
+/* Pull mode: one iteration of the chain's streaming task (typefinding,
+ * or the demuxer or parser reading and pushing one page or frame). */
 static KitharaTickResult
 run_chain (GstKitharaDecode * self)
 {
@@ -818,7 +702,7 @@ run_chain (GstKitharaDecode * self)
 
   /* Every task has paused: the input is done, until a seek restarts it. */
   if (self->pending_eos) {
-    g_queue_push_tail (&self->out, g_steal_pointer (&self->pending_eos));
+    release_eos (self);
     return KITHARA_TICK_PROGRESS;
   }
   if (!self->linked_once)
@@ -826,11 +710,35 @@ run_chain (GstKitharaDecode * self)
   return KITHARA_TICK_WAITING;
 }
 
+/* Push mode: feeds the chain one item of the inlet. */
 static KitharaTickResult
-feed_chain (GstKitharaDecode * self)
+feed_one (GstKitharaDecode * self)
 {
-  GstKitharaElement *base = GST_KITHARA_ELEMENT (self);
-  GstFlowReturn ret;
+  GstMiniObject *item;
+
+  if (self->input_done)
+    return KITHARA_TICK_WAITING;        /* the chain's EOS is on its way */
+
+  item = gst_kithara_element_pop (GST_KITHARA_ELEMENT (self));
+  if (item == NULL)
+    return KITHARA_TICK_WAITING;
+  if (GST_IS_BUFFER (item))
+    return fed (self, gst_pad_push (self->feed_pad, GST_BUFFER (item)));
+  if (GST_EVENT_TYPE (item) == GST_EVENT_EOS) {
+    gst_event_unref (GST_EVENT (item));
+    feed_eos (self);
+    return KITHARA_TICK_PROGRESS;
+  }
+  gst_pad_push_event (self->feed_pad, GST_EVENT (item));
+  return KITHARA_TICK_PROGRESS;
+}
+
+/* Each tick pushes one decoded item downstream, or else lets the chain
+ * make one step. */
+static KitharaTickResult
+gst_kithara_decode_tick (GstKitharaElement * base)
+{
+  GstKitharaDecode *self = GST_KITHARA_DECODE (base);
 
   if (self->failed)
     return fed (self, GST_FLOW_ERROR);
@@ -838,46 +746,7 @@ feed_chain (GstKitharaDecode * self)
     return push_one_out (self);
   if (!self->chain_ready)
     return KITHARA_TICK_WAITING;        /* woken once it is */
-  if (self->chain_pulls)
-    return run_chain (self);
-  if (self->input_done)
-    return KITHARA_TICK_WAITING;        /* the chain's EOS is on its way */
-
-  if (self->pull_mode) {
-    GstBuffer *buf = NULL;
-    guint blocksize;
-
-    if (!self->started)
-      start_stream (self);
-    GST_OBJECT_LOCK (self);
-    blocksize = self->blocksize;
-    GST_OBJECT_UNLOCK (self);
-
-    ret = gst_pad_pull_range (gst_kithara_element_get_sink_pad (base),
-        self->offset, blocksize, &buf);
-    if (ret == GST_FLOW_EOS) {
-      feed_eos (self);
-      return KITHARA_TICK_PROGRESS;
-    }
-    if (ret != GST_FLOW_OK)
-      return fed (self, ret);
-    self->offset += gst_buffer_get_size (buf);
-    return fed (self, gst_pad_push (self->feed_pad, buf));
-  } else {
-    GstMiniObject *item = gst_kithara_element_pop (base);
-
-    if (item == NULL)
-      return KITHARA_TICK_WAITING;
-    if (GST_IS_BUFFER (item))
-      return fed (self, gst_pad_push (self->feed_pad, GST_BUFFER (item)));
-    if (GST_EVENT_TYPE (item) == GST_EVENT_EOS) {
-      gst_event_unref (GST_EVENT (item));
-      feed_eos (self);
-      return KITHARA_TICK_PROGRESS;
-    }
-    gst_pad_push_event (self->feed_pad, GST_EVENT (item));
-    return KITHARA_TICK_PROGRESS;
-  }
+  return self->pull_mode ? run_chain (self) : feed_one (self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -918,8 +787,9 @@ gst_kithara_decode_src_event (GstKitharaElement * base, GstEvent * event)
     return gst_pad_push_event (self->capture_pad, event);
 
   /* The seek travels up the private chain (decoder, parser, demuxer),
-   * which turns it into a byte seek on the feed pad, all while no tick
-   * of ours runs. */
+   * all while no tick of ours runs.  A pulling demuxer or parser seeks
+   * itself (pausing its task, which runs only in our ticks, and
+   * restarting it); a pushed one sends a byte seek upstream. */
   /* As for any streaming thread: a flushing seek first unblocks what the
    * tick may be waiting on downstream (a prerolling sink), then waits for
    * the tick to end. */
@@ -932,11 +802,7 @@ gst_kithara_decode_src_event (GstKitharaElement * base, GstEvent * event)
   }
 
   kithara_node_lock_tick (node);
-  self->chain_thread = g_thread_self ();
-  self->external_seek = TRUE;
   res = gst_pad_push_event (self->capture_pad, event);
-  self->external_seek = FALSE;
-  self->chain_thread = NULL;
   kithara_node_unlock_tick (node);
   kithara_node_wake (node);
   return res;
@@ -976,7 +842,8 @@ gst_kithara_decode_flush (GstKitharaElement * base)
 
   /* Upstream flushed us in push mode: flush the private chain too, the
    * flush itself has already gone downstream. */
-  if (self->feed_pad && gst_pad_is_active (self->feed_pad)) {
+  if (!self->pull_mode && self->feed_pad &&
+      gst_pad_is_active (self->feed_pad)) {
     self->internal_flush = TRUE;
     gst_pad_push_event (self->feed_pad, gst_event_new_flush_start ());
     gst_pad_push_event (self->feed_pad, gst_event_new_flush_stop (TRUE));
@@ -1038,11 +905,6 @@ gst_kithara_decode_set_property (GObject * object, guint prop_id,
   GstKitharaDecode *self = GST_KITHARA_DECODE (object);
 
   switch (prop_id) {
-    case PROP_BLOCKSIZE:
-      GST_OBJECT_LOCK (self);
-      self->blocksize = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
     case PROP_AUDIO_STREAM:
       GST_OBJECT_LOCK (self);
       self->audio_stream = g_value_get_int (value);
@@ -1061,11 +923,6 @@ gst_kithara_decode_get_property (GObject * object, guint prop_id,
   GstKitharaDecode *self = GST_KITHARA_DECODE (object);
 
   switch (prop_id) {
-    case PROP_BLOCKSIZE:
-      GST_OBJECT_LOCK (self);
-      g_value_set_uint (value, self->blocksize);
-      GST_OBJECT_UNLOCK (self);
-      break;
     case PROP_AUDIO_STREAM:
       GST_OBJECT_LOCK (self);
       g_value_set_int (value, self->audio_stream);
@@ -1103,7 +960,6 @@ static void
 gst_kithara_decode_init (GstKitharaDecode * self)
 {
   g_queue_init (&self->out);
-  self->blocksize = DEFAULT_BLOCKSIZE;
   self->audio_stream = DEFAULT_AUDIO_STREAM;
 }
 
@@ -1130,11 +986,6 @@ gst_kithara_decode_class_init (GstKitharaDecodeClass * klass)
   kithara_class->src_event = gst_kithara_decode_src_event;
   kithara_class->src_query = gst_kithara_decode_src_query;
 
-  g_object_class_install_property (gobject_class, PROP_BLOCKSIZE,
-      g_param_spec_uint ("blocksize", "Block size",
-          "Bytes pulled from upstream per tick (pull mode)", 512,
-          16 * 1024 * 1024, DEFAULT_BLOCKSIZE, G_PARAM_READWRITE |
-          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_AUDIO_STREAM,
       g_param_spec_int ("audio-stream", "Audio stream",
           "Index of the audio stream to decode when the input has several "

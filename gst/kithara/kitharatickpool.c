@@ -178,7 +178,8 @@ kithara_tick_pool_clear (KitharaTickPool * pool)
   pool->next = 0;
   g_mutex_unlock (&pool->lock);
 
-  g_ptr_array_foreach (tasks, (GFunc) gst_object_unref, NULL);
+  /* Outside the lock: a last unref runs the task's notify. */
+  g_ptr_array_set_free_func (tasks, gst_object_unref);
   g_ptr_array_unref (tasks);
 }
 

@@ -10,6 +10,7 @@
 
 #include <gst/check/gstcheck.h>
 #include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/audio/audio.h>
 #include <gst/pbutils/pbutils.h>
 #include <glib/gstdio.h>
@@ -132,15 +133,11 @@ collect_sample (GstAppSink * sink, gpointer user_data)
   return GST_FLOW_OK;
 }
 
-/* Runs "filesrc ! @decoder ! appsink" to EOS or error, collecting
+/* Plays @p (its appsink is "sink") to EOS or error, collecting
  * everything. */
 static gboolean
-decode_file (const gchar * path, const gchar * decoder, Decoded * out,
-    GError ** error)
+run_to_end (GstElement * p, Decoded * out, GError ** error)
 {
-  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! %s ! "
-      "appsink name=sink sync=false", path, decoder);
-  GstElement *p = gst_parse_launch (desc, NULL);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
   GstAppSinkCallbacks callbacks = { NULL, NULL, collect_sample };
   GstMessage *msg;
@@ -161,8 +158,47 @@ decode_file (const gchar * path, const gchar * decoder, Decoded * out,
   gst_element_set_state (p, GST_STATE_NULL);
   gst_object_unref (sink);
   gst_object_unref (p);
-  g_free (desc);
   return ok;
+}
+
+/* "filesrc ! @decoder ! appsink": the decoder can pull. */
+static gboolean
+decode_file (const gchar * path, const gchar * decoder, Decoded * out,
+    GError ** error)
+{
+  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! %s ! "
+      "appsink name=sink sync=false", path, decoder);
+  GstElement *p = gst_parse_launch (desc, NULL);
+
+  g_free (desc);
+  return run_to_end (p, out, error);
+}
+
+/* "appsrc ! @decoder ! appsink", the file pushed in 4 KiB buffers as by
+ * a live network source (no size, no seeking, no pull mode). */
+static gboolean
+decode_pushed (const gchar * path, const gchar * decoder, Decoded * out,
+    GError ** error)
+{
+  gchar *desc = g_strdup_printf ("appsrc name=src max-bytes=0 ! %s ! "
+      "appsink name=sink sync=false", decoder);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
+  gchar *contents;
+  gsize size, pos;
+
+  fail_unless (g_file_get_contents (path, &contents, &size, NULL));
+  for (pos = 0; pos < size; pos += 4096) {
+    gsize n = MIN (4096, size - pos);
+
+    fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src),
+            gst_buffer_new_memdup (contents + pos, n)), GST_FLOW_OK);
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  gst_object_unref (src);
+  g_free (contents);
+  g_free (desc);
+  return run_to_end (p, out, error);
 }
 
 static void
@@ -235,11 +271,41 @@ GST_START_TEST (test_opus_same_as_decodebin)
 
 GST_END_TEST;
 
+typedef gboolean (*DecodeFunc) (const gchar * path, const gchar * decoder,
+    Decoded * out, GError ** error);
+
+/* The samples of one part of a chained decode are those of the part
+ * decoded alone (by decodebin, fed the same way), and all of them;
+ * @trimmed: the last packet is cut to the end granule (pull mode). */
+static void
+check_part (Decoded * chained, guint part, Decoded * alone, guint frames,
+    gboolean trimmed)
+{
+  guint start = chained->part_offset[part];
+  guint end = part + 1 < chained->caps_changes ?
+      chained->part_offset[part + 1] : chained->data->len;
+  guint bpf = GST_AUDIO_INFO_BPF (&alone->info);
+
+  fail_unless (gst_audio_info_is_equal (&chained->part_info[part],
+          &alone->info), "part %u: formats differ", part);
+  /* Nothing is lost.  Trimmed, the end is the last granule (or one
+   * sample more: the decoder clips by time); untrimmed, the last packet's
+   * padding (at most a long Vorbis block) is kept. */
+  fail_unless (alone->data->len / bpf >= frames &&
+      alone->data->len / bpf <= frames + (trimmed ? 1 : 2048),
+      "part %u: %u frames encoded, %u decoded alone", part, frames,
+      alone->data->len / bpf);
+  fail_unless_equals_int (end - start, alone->data->len);
+  fail_unless (memcmp (chained->data->data + start, alone->data->data,
+          alone->data->len) == 0, "part %u: samples differ", part);
+}
+
 /* Two logical Ogg streams one after the other (a chained file, as an
  * Internet radio serves them), the second at another rate: both are
  * decoded completely, each equal to the part decoded alone by decodebin,
  * and downstream sees the format change between them. */
-GST_START_TEST (test_chained_ogg)
+static void
+check_chained_ogg (DecodeFunc decode, gboolean trimmed)
 {
   gchar *first = make_file ("c1.ogg", S16_STEREO, "vorbisenc ! oggmux", 120);
   gchar *second = make_file ("c2.ogg",
@@ -249,7 +315,6 @@ GST_START_TEST (test_chained_ogg)
   gsize a_size, b_size;
   GByteArray *both = g_byte_array_new ();
   Decoded ours, ref1, ref2;
-  guint second_len;
 
   fail_unless (g_file_get_contents (first, &a, &a_size, NULL));
   fail_unless (g_file_get_contents (second, &b, &b_size, NULL));
@@ -257,28 +322,15 @@ GST_START_TEST (test_chained_ogg)
   g_byte_array_append (both, (guint8 *) b, b_size);
   path = write_file ("chained.ogg", both->data, both->len);
 
-  fail_unless (decode_file (first, "decodebin", &ref1, NULL));
-  fail_unless (decode_file (second, "decodebin", &ref2, NULL));
-  fail_unless (decode_file (path, "kitharadecode", &ours, NULL));
+  fail_unless (decode (first, "decodebin", &ref1, NULL));
+  fail_unless (decode (second, "decodebin", &ref2, NULL));
+  fail_unless (decode (path, "kitharadecode", &ours, NULL));
 
   fail_unless_equals_int (ours.caps_changes, 2);
   fail_unless_equals_int (GST_AUDIO_INFO_RATE (&ours.part_info[0]), 44100);
   fail_unless_equals_int (GST_AUDIO_INFO_RATE (&ours.part_info[1]), 48000);
-  fail_unless (gst_audio_info_is_equal (&ours.part_info[0], &ref1.info));
-  fail_unless (gst_audio_info_is_equal (&ours.part_info[1], &ref2.info));
-
-  /* Every sample of both parts, no more. */
-  fail_unless_equals_int (ours.part_offset[1], ref1.data->len);
-  fail_unless_equals_int (ref1.data->len / GST_AUDIO_INFO_BPF (&ref1.info),
-      120 * 1024);
-  second_len = ours.data->len - ours.part_offset[1];
-  fail_unless_equals_int (second_len, ref2.data->len);
-  fail_unless_equals_int (ref2.data->len / GST_AUDIO_INFO_BPF (&ref2.info),
-      90 * 1024);
-  fail_unless (memcmp (ours.data->data, ref1.data->data,
-          ref1.data->len) == 0, "first part differs");
-  fail_unless (memcmp (ours.data->data + ours.part_offset[1],
-          ref2.data->data, ref2.data->len) == 0, "second part differs");
+  check_part (&ours, 0, &ref1, 120 * 1024, trimmed);
+  check_part (&ours, 1, &ref2, 90 * 1024, trimmed);
 
   decoded_clear (&ours);
   decoded_clear (&ref1);
@@ -289,6 +341,20 @@ GST_START_TEST (test_chained_ogg)
   g_free (path);
   g_free (first);
   g_free (second);
+}
+
+GST_START_TEST (test_chained_ogg)
+{
+  check_chained_ogg (decode_file, TRUE);
+}
+
+GST_END_TEST;
+
+/* The same pushed (no pull mode, no seeking): parts end where the stream
+ * says, each part's last packet untrimmed as under decodebin. */
+GST_START_TEST (test_chained_ogg_pushed)
+{
+  check_chained_ogg (decode_pushed, FALSE);
 }
 
 GST_END_TEST;
@@ -384,6 +450,8 @@ check_seek (const gchar * name, const gchar * encode)
   GstBuffer *buf;
   GstMapInfo map;
   GstClockTimeDiff diff;
+  GByteArray *after = g_byte_array_new ();
+  guint bpf;
 
   fail_unless (decode_file (path, "kitharadecode", &whole, NULL));
 
@@ -407,12 +475,21 @@ check_seek (const gchar * name, const gchar * encode)
       GST_STIME_ARGS (diff));
 
   /* The samples there are the file's samples at the target. */
-  gst_buffer_map (buf, &map, GST_MAP_READ);
-  fail_unless (map.size >= 256 * 4);
-  fail_unless (memcmp (map.data, whole.data->data + frame * 4, 256 * 4) == 0,
-      "%s: samples after the seek differ from the file's", name);
-  gst_buffer_unmap (buf, &map);
-  gst_sample_unref (sample);
+  bpf = GST_AUDIO_INFO_BPF (&whole.info);
+  while (sample && after->len < 4096 * bpf) {
+    gst_buffer_map (gst_sample_get_buffer (sample), &map, GST_MAP_READ);
+    g_byte_array_append (after, map.data, map.size);
+    gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
+    gst_sample_unref (sample);
+    sample = gst_app_sink_pull_sample (GST_APP_SINK (sink));
+  }
+  if (sample)
+    gst_sample_unref (sample);
+  fail_unless (after->len >= 4096 * bpf);
+  fail_unless (memcmp (after->data, whole.data->data + frame * bpf,
+          4096 * bpf) == 0, "%s: samples after the seek differ from the "
+      "file's", name);
+  g_byte_array_unref (after);
 
   gst_element_set_state (p, GST_STATE_NULL);
   gst_object_unref (sink);
@@ -432,6 +509,15 @@ GST_END_TEST;
 GST_START_TEST (test_seek_flac)
 {
   check_seek ("s.flac", "flacenc");
+}
+
+GST_END_TEST;
+
+/* oggdemux seeks by pulling, from the seeking thread, while its task
+ * (which runs only in the node's ticks) is paused. */
+GST_START_TEST (test_seek_vorbis)
+{
+  check_seek ("s.ogg", "vorbisenc ! oggmux");
 }
 
 GST_END_TEST;
@@ -676,9 +762,11 @@ kitharadecode_suite (void)
   tcase_add_test (tc, test_vorbis_same_as_decodebin);
   tcase_add_test (tc, test_opus_same_as_decodebin);
   tcase_add_test (tc, test_chained_ogg);
+  tcase_add_test (tc, test_chained_ogg_pushed);
   tcase_add_test (tc, test_threads_independent_of_streams);
   tcase_add_test (tc, test_seek_wav);
   tcase_add_test (tc, test_seek_flac);
+  tcase_add_test (tc, test_seek_vorbis);
   tcase_add_test (tc, test_garbage_beside_good_stream);
   tcase_add_test (tc, test_empty_file);
   tcase_add_test (tc, test_missing_decoder);
