@@ -62,8 +62,9 @@ struct _GstKitharaDecode
   GstPad *feed_pad;
   GstPad *capture_pad;
   KitharaTickPool *tasks;       /* runs the chain's streaming tasks */
+  GList *discards;              /* pads eating the streams not decoded */
   GstPad *linked_pad;           /* the parsebin pad being decoded */
-  GstPad *next_pad;             /* the next chained stream's audio pad */
+  GList *candidates;            /* audio pads that may come next (chained) */
   gboolean linked_ended;        /* the decoded stream sent EOS */
   GstEvent *pending_eos;        /* held until the whole input is drained */
 
@@ -264,18 +265,69 @@ make_decoder_for (GstKitharaDecode * self, GstCaps * caps)
   return decoder;
 }
 
+static GstFlowReturn
+discard_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  gst_buffer_unref (buf);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+discard_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  gst_event_unref (event);
+  return TRUE;
+}
+
+/* A stream we do not decode goes to a pad that discards it.  Not to a
+ * sink element: in the chain, which stays PAUSED, a sink would wait in
+ * preroll on its first buffer, blocking the worker. */
 static void
 drop_stream (GstKitharaDecode * self, GstPad * pad)
 {
-  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
-  GstPad *sinkpad;
+  GstPad *discard = gst_pad_new ("discard", GST_PAD_SINK);
 
-  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
-  gst_bin_add (GST_BIN (self->bin), sink);
-  gst_element_sync_state_with_parent (sink);
-  sinkpad = gst_element_get_static_pad (sink, "sink");
-  gst_pad_link (pad, sinkpad);
-  gst_object_unref (sinkpad);
+  gst_pad_set_chain_function (discard, discard_chain);
+  gst_pad_set_event_function (discard, discard_event);
+  gst_pad_set_active (discard, TRUE);
+  gst_pad_link (pad, discard);
+  self->discards = g_list_prepend (self->discards, discard);
+}
+
+static void
+release_discard (GstPad * discard)
+{
+  GstPad *peer = gst_pad_get_peer (discard);
+
+  if (peer) {
+    gst_pad_unlink (peer, discard);
+    gst_object_unref (peer);
+  }
+  gst_pad_set_active (discard, FALSE);
+  gst_object_unref (discard);
+}
+
+/* The stream @pad was dropped and has gone away: so goes its discard
+ * pad.  Returns whether @pad was one of those. */
+static gboolean
+release_dropped (GstKitharaDecode * self, GstPad * pad)
+{
+  GstPad *peer = gst_pad_get_peer (pad);
+  GList *l = peer ? g_list_find (self->discards, peer) : NULL;
+
+  if (l) {
+    self->discards = g_list_delete_link (self->discards, l);
+    release_discard (peer);
+  }
+  gst_clear_object (&peer);
+  return l != NULL;
+}
+
+static void
+release_all_dropped (GstKitharaDecode * self)
+{
+  g_list_free_full (g_steal_pointer (&self->discards),
+      (GDestroyNotify) release_discard);
 }
 
 static void
@@ -382,68 +434,103 @@ link_audio_pad (GstKitharaDecode * self, GstPad * pad)
   gst_caps_unref (caps);
 }
 
-/* A chained stream (Ogg) adds the next stream's pads before it removes
- * the current ones: the next audio pad waits for its turn. */
+/* Takes the first audio stream waiting in the wings (see pad-added). */
+static void
+link_next_candidate (GstKitharaDecode * self)
+{
+  GstPad *next;
+
+  if (self->candidates == NULL)
+    return;
+  next = self->candidates->data;
+  self->candidates = g_list_delete_link (self->candidates, self->candidates);
+  release_dropped (self, next);
+  GST_DEBUG_OBJECT (self, "taking over %" GST_PTR_FORMAT, next);
+  link_audio_pad (self, next);
+  gst_object_unref (next);
+}
+
+/* A chained stream (Ogg) exposes the next stream's pads before it
+ * removes the current ones: once the decoded stream's pad is gone, the
+ * next audio stream takes over.  If that was another audio stream of the
+ * same group, it is removed right after and the next one takes over. */
 static void
 parsebin_pad_removed (GstElement * parsebin, GstPad * pad, gpointer user_data)
 {
   GstKitharaDecode *self = user_data;
-  GstPad *next;
+  GList *l = g_list_find (self->candidates, pad);
 
-  if (self->linked_pad != pad)
+  if (l) {
+    self->candidates = g_list_delete_link (self->candidates, l);
+    gst_object_unref (pad);
+  }
+  if (release_dropped (self, pad) || self->linked_pad != pad)
     return;
   GST_DEBUG_OBJECT (self, "decoded stream went away");
   gst_clear_object (&self->linked_pad);
-  next = g_steal_pointer (&self->next_pad);
-  if (next) {
-    link_audio_pad (self, next);
-    gst_object_unref (next);
+  if (self->chain_ready)        /* not while the chain is taken down */
+    link_next_candidate (self);
+}
+
+/* The decoded stream is over and the next one is there (chained input):
+ * switch at once, before the next stream's first (header) packets. */
+static void
+switch_to (GstKitharaDecode * self, GstPad * pad)
+{
+  GstPad *peer = gst_pad_get_peer (self->linked_pad);
+
+  if (peer) {
+    gst_pad_unlink (self->linked_pad, peer);
+    gst_object_unref (peer);
   }
+  gst_clear_object (&self->linked_pad);
+  link_audio_pad (self, pad);
+}
+
+static gboolean
+is_audio (GstPad * pad)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  gboolean audio;
+
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  GST_DEBUG_OBJECT (pad, "exposed with %" GST_PTR_FORMAT, caps);
+  audio = !gst_caps_is_empty (caps) &&
+      g_str_has_prefix (gst_structure_get_name (gst_caps_get_structure
+          (caps, 0)), "audio/");
+  gst_caps_unref (caps);
+  return audio;
 }
 
 static void
 parsebin_pad_added (GstElement * parsebin, GstPad * pad, gpointer user_data)
 {
   GstKitharaDecode *self = user_data;
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  gboolean audio;
   gint wanted;
-
-  if (caps == NULL)
-    caps = gst_pad_query_caps (pad, NULL);
-  GST_DEBUG_OBJECT (self, "parsebin exposed %" GST_PTR_FORMAT, caps);
-  audio = g_str_has_prefix (gst_structure_get_name (gst_caps_get_structure
-          (caps, 0)), "audio/");
-  gst_caps_unref (caps);
 
   GST_OBJECT_LOCK (self);
   wanted = self->audio_stream;
   GST_OBJECT_UNLOCK (self);
 
-  if (audio && self->linked_pad && self->next_pad == NULL &&
-      GST_OBJECT_PARENT (pad) == GST_OBJECT_PARENT (self->linked_pad) &&
-      gst_pad_is_linked (self->linked_pad)) {
-    if (self->linked_ended) {
-      /* The current stream is over: switch to the next one now, before
-       * its first (header) packets arrive. */
-      GstPad *peer = gst_pad_get_peer (self->linked_pad);
-
-      if (peer) {
-        gst_pad_unlink (self->linked_pad, peer);
-        gst_object_unref (peer);
-      }
-      gst_clear_object (&self->linked_pad);
-      link_audio_pad (self, pad);
-      return;
-    }
-    self->next_pad = gst_object_ref (pad);
-    return;
-  }
-  if (!audio || self->linked_pad || (gint) self->audio_pads_seen++ < wanted) {
+  if (!is_audio (pad)) {
     drop_stream (self, pad);
-    return;
+  } else if (self->linked_pad == NULL) {
+    /* The chosen audio stream, or the next one of a chained input. */
+    if (!self->linked_once && (gint) self->audio_pads_seen++ < wanted)
+      drop_stream (self, pad);
+    else
+      link_audio_pad (self, pad);
+  } else if (self->linked_ended) {
+    switch_to (self, pad);
+  } else {
+    /* Another audio stream beside the decoded one, or the next stream of
+     * a chained input announced before the decoded one ends: dropped
+     * until the decoded stream's pad goes away. */
+    drop_stream (self, pad);
+    self->candidates = g_list_append (self->candidates,
+        gst_object_ref (pad));
   }
-  link_audio_pad (self, pad);
 }
 
 /* The private chain's bin: it has no bus; what its elements report is
@@ -562,8 +649,9 @@ destroy_chain (GstKitharaDecode * self)
   gst_element_set_state (self->bin, GST_STATE_NULL);
   kithara_tick_pool_clear (self->tasks);
   gst_clear_object (&self->tasks);
+  release_all_dropped (self);
   gst_clear_object (&self->linked_pad);
-  gst_clear_object (&self->next_pad);
+  g_list_free_full (g_steal_pointer (&self->candidates), gst_object_unref);
   self->decoder = NULL;
   gst_clear_object (&self->feed_pad);
   gst_clear_object (&self->capture_pad);
@@ -575,17 +663,18 @@ destroy_chain (GstKitharaDecode * self)
 static void
 reset_chain (GstKitharaDecode * self)
 {
+  self->chain_ready = FALSE;
   gst_pad_set_active (self->feed_pad, FALSE);
   gst_pad_set_active (self->capture_pad, FALSE);
   gst_element_set_state (self->bin, GST_STATE_READY);
   kithara_tick_pool_clear (self->tasks);
+  release_all_dropped (self);
   remove_decoder (self);
   gst_clear_object (&self->linked_pad);
-  gst_clear_object (&self->next_pad);
+  g_list_free_full (g_steal_pointer (&self->candidates), gst_object_unref);
   gst_clear_event (&self->pending_eos);
   self->linked_ended = FALSE;
   clear_out_queue (self);
-  self->chain_ready = FALSE;
   self->linked_once = FALSE;
   self->input_done = FALSE;
   self->failed = FALSE;

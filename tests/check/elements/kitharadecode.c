@@ -589,6 +589,125 @@ GST_START_TEST (test_garbage_beside_good_stream)
 
 GST_END_TEST;
 
+/* Ogg with a video stream and two audio streams (as oggmux writes them,
+ * interleaved): the audio stream chosen is decoded, equal to what
+ * decodebin gives for it, the others are dropped without stalling
+ * anything. */
+#define TONE_A "audiotestsrc num-buffers=100 wave=sine freq=523 volume=0.6 ! " \
+  S16_STEREO " ! audioconvert ! vorbisenc"
+#define TONE_B "audiotestsrc num-buffers=80 wave=sine freq=880 volume=0.5 ! " \
+  "audio/x-raw,format=S16LE,rate=48000,channels=1 ! audioconvert ! vorbisenc"
+#define VIDEO "videotestsrc num-buffers=40 ! video/x-raw,width=64,height=48," \
+  "framerate=25/1 ! theoraenc"
+
+static gchar *
+make_ogg (const gchar * name, const gchar * branches)
+{
+  gchar *path = g_build_filename (tmp_dir, name, NULL);
+  gchar *desc = g_strdup_printf ("oggmux name=mux ! filesink "
+      "location=\"%s\" %s", path, branches);
+
+  run_pipeline (desc);
+  g_free (desc);
+  return path;
+}
+
+typedef struct
+{
+  gint rate, channels;
+  GstElement *sink;
+} Pick;
+
+/* decodebin's pad-added: links the audio stream of the wanted format. */
+static void
+pick_stream (GstElement * decodebin, GstPad * pad, Pick * pick)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstPad *sinkpad = gst_element_get_static_pad (pick->sink, "sink");
+  GstAudioInfo info;
+
+  if (caps && gst_audio_info_from_caps (&info, caps) &&
+      GST_AUDIO_INFO_RATE (&info) == pick->rate &&
+      GST_AUDIO_INFO_CHANNELS (&info) == pick->channels)
+    fail_unless_equals_int (gst_pad_link (pad, sinkpad), GST_PAD_LINK_OK);
+  gst_clear_caps (&caps);
+  gst_object_unref (sinkpad);
+}
+
+/* What decodebin decodes of the audio stream of @path that has @rate
+ * and @channels. */
+static void
+decode_stream (const gchar * path, gint rate, gint channels, Decoded * out)
+{
+  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin "
+      "name=dec  appsink name=sink sync=false", path);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *dec = gst_bin_get_by_name (GST_BIN (p), "dec");
+  Pick pick = { rate, channels, gst_bin_get_by_name (GST_BIN (p), "sink") };
+
+  g_signal_connect (dec, "pad-added", G_CALLBACK (pick_stream), &pick);
+  fail_unless (run_to_end (p, out, NULL));
+  fail_unless_equals_int (GST_AUDIO_INFO_RATE (&out->info), rate);
+  gst_object_unref (pick.sink);
+  gst_object_unref (dec);
+  g_free (desc);
+}
+
+static void
+check_equal (Decoded * a, Decoded * b)
+{
+  fail_unless (gst_audio_info_is_equal (&a->info, &b->info));
+  fail_unless_equals_int (a->data->len, b->data->len);
+  fail_unless (memcmp (a->data->data, b->data->data, a->data->len) == 0);
+}
+
+GST_START_TEST (test_audio_beside_video)
+{
+  gchar *mixed = make_ogg ("mixed.ogg", VIDEO " ! mux. " TONE_A " ! mux. "
+      TONE_B " ! mux.");
+  Decoded first, second, ref_a, ref_b;
+
+  decode_stream (mixed, 44100, 2, &ref_a);
+  decode_stream (mixed, 48000, 1, &ref_b);
+  fail_unless (decode_file (mixed, "kitharadecode", &first, NULL));
+  fail_unless (decode_file (mixed, "kitharadecode audio-stream=1", &second,
+          NULL));
+
+  /* One of the tones each (in the order the file has them). */
+  if (GST_AUDIO_INFO_RATE (&first.info) == 44100) {
+    check_equal (&first, &ref_a);
+    check_equal (&second, &ref_b);
+  } else {
+    check_equal (&first, &ref_b);
+    check_equal (&second, &ref_a);
+  }
+
+  decoded_clear (&first);
+  decoded_clear (&second);
+  decoded_clear (&ref_a);
+  decoded_clear (&ref_b);
+  g_free (mixed);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_no_audio_stream)
+{
+  gchar *path = make_ogg ("video.ogg", VIDEO " ! mux.");
+  Decoded out;
+  GError *err = NULL;
+
+  fail_if (decode_file (path, "kitharadecode", &out, &err));
+  fail_unless (g_error_matches (err, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_WRONG_TYPE), "%s", err->message);
+  fail_unless_equals_int (out.data->len, 0);
+  g_clear_error (&err);
+  decoded_clear (&out);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_empty_file)
 {
   gchar *path = write_file ("empty.bin", (const guint8 *) "", 0);
@@ -768,6 +887,8 @@ kitharadecode_suite (void)
   tcase_add_test (tc, test_seek_flac);
   tcase_add_test (tc, test_seek_vorbis);
   tcase_add_test (tc, test_garbage_beside_good_stream);
+  tcase_add_test (tc, test_audio_beside_video);
+  tcase_add_test (tc, test_no_audio_stream);
   tcase_add_test (tc, test_empty_file);
   tcase_add_test (tc, test_missing_decoder);
   tcase_add_test (tc, test_truncated_flac);
