@@ -528,8 +528,7 @@ parsebin_pad_added (GstElement * parsebin, GstPad * pad, gpointer user_data)
      * a chained input announced before the decoded one ends: dropped
      * until the decoded stream's pad goes away. */
     drop_stream (self, pad);
-    self->candidates = g_list_append (self->candidates,
-        gst_object_ref (pad));
+    self->candidates = g_list_append (self->candidates, gst_object_ref (pad));
   }
 }
 
@@ -683,27 +682,27 @@ reset_chain (GstKitharaDecode * self)
 
 /* Activates the chain once our sink pad is active, so that the chain
  * knows whether to pull.  When it pulls, typefind's streaming task is
- * created here (and adopted by our task pool), to run in our ticks. */
-static gboolean
+ * created here (and adopted by our task pool), to run in our ticks.  Our
+ * own state change has succeeded by now: a failure here is reported by
+ * the tick, as an error of this element. */
+static void
 start_chain (GstKitharaDecode * self)
 {
   KitharaNode *node = gst_kithara_element_get_node (GST_KITHARA_ELEMENT
       (self));
-  gboolean ok;
 
   kithara_node_lock_tick (node);
-  ok = gst_element_set_state (self->bin, GST_STATE_PAUSED) !=
-      GST_STATE_CHANGE_FAILURE;
-  if (ok && self->pull_mode &&
-      GST_PAD_MODE (self->feed_pad) != GST_PAD_MODE_PULL) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("the decoding chain does not pull"));
-    ok = FALSE;
+  if (gst_element_set_state (self->bin, GST_STATE_PAUSED) ==
+      GST_STATE_CHANGE_FAILURE || (self->pull_mode &&
+          GST_PAD_MODE (self->feed_pad) != GST_PAD_MODE_PULL)) {
+    if (!self->failed)
+      GST_ELEMENT_ERROR (self, CORE, STATE_CHANGE, (NULL),
+          ("the decoding chain could not start"));
+    self->failed = TRUE;
   }
-  self->chain_ready = ok;
+  self->chain_ready = TRUE;
   kithara_node_unlock_tick (node);
   kithara_node_wake (node);
-  return ok;
 }
 
 /* ------------------------------------------------------------------ */
@@ -971,8 +970,7 @@ gst_kithara_decode_change_state (GstElement * element,
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
-      if (!start_chain (self))
-        return GST_STATE_CHANGE_FAILURE;
+      start_chain (self);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       /* The node has left the worker: no tick touches the chain now. */
