@@ -1,8 +1,9 @@
-/* kitharadecode tests: output equal to decodebin's, no upstream thread,
- * seeking, bad input, Opus pre-skip.
+/* kitharadecode tests: output equal to decodebin's (WAV, FLAC, MP3, Ogg
+ * Vorbis and Opus), chained Ogg, streams beside the decoded one, no
+ * upstream thread, seeking, bad input, Opus pre-skip.
  *
  * Every input file is made by the test itself with GStreamer's encoders
- * (wavenc, flacenc, opusenc, lamemp3enc).
+ * (wavenc, flacenc, lamemp3enc, vorbisenc, opusenc, theoraenc, oggmux).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -76,8 +77,6 @@ make_file (const gchar * name, const gchar * caps, const gchar * encode,
   return path;
 }
 
-#define MAX_PARTS 4
-
 static gchar *
 write_file (const gchar * name, const guint8 * data, gsize size)
 {
@@ -86,6 +85,8 @@ write_file (const gchar * name, const guint8 * data, gsize size)
   fail_unless (g_file_set_contents (path, (const gchar *) data, size, NULL));
   return path;
 }
+
+#define MAX_PARTS 4
 
 typedef struct
 {
