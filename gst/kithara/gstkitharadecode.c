@@ -4,17 +4,23 @@
  * @title: kitharadecode
  *
  * Decodes any audio stream GStreamer can parse to raw audio, on the
- * kithara worker.  When upstream allows pull mode (filesrc, giosrc) the
- * node pulls a bounded chunk per tick itself, so no upstream streaming
- * thread exists at all; otherwise it takes pushed bytes through its inlet.
+ * kithara worker.  Inside, a parsebin, the decoder ranked best for the
+ * stream it exposes (none for raw PCM) and, when downstream needs another
+ * sample format, an audioconvert run synchronously in the tick: no
+ * multiqueue, no internal threads.  The first audio stream is decoded (or
+ * the one chosen with #GstKitharaDecode:audio-stream); other streams are
+ * dropped.
  *
- * Inside, a parsebin, the decoder ranked best for the stream it exposes
- * (none for raw PCM) and, when downstream needs another sample format, an
- * audioconvert run in push mode, synchronously
- * in the tick: no multiqueue, no internal threads.  The first audio stream
- * is decoded (or the one chosen with #GstKitharaDecode:audio-stream); other
- * streams are dropped.  Each tick either pushes one decoded buffer
- * downstream or feeds one chunk of input, so a tick stays small.
+ * When upstream allows pull mode (filesrc, giosrc), the chain pulls
+ * through the node as it would under decodebin: typefind, then the
+ * demuxer or parser in pull mode, so Ogg is trimmed to its end granule and
+ * chained Ogg streams are found up front.  Their streaming tasks get no
+ * thread: the node runs one iteration of a task per tick (see
+ * kitharatickpool.c), so no upstream or internal streaming thread exists
+ * at all.  Otherwise the node takes pushed bytes through its inlet and
+ * feeds them to the chain.  Each tick either pushes one decoded buffer
+ * downstream or lets the chain make one step (one page or frame, or one
+ * pushed buffer), so a tick stays small.
  *
  * ## Example launch line
  * |[
@@ -30,17 +36,16 @@
 #include <gst/pbutils/pbutils.h>
 #include "gstkitharadecode.h"
 #include "gstkitharaelements.h"
+#include "kitharatickpool.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_kithara_decode_debug);
 #define GST_CAT_DEFAULT gst_kithara_decode_debug
 
-#define DEFAULT_BLOCKSIZE 16384
 #define DEFAULT_AUDIO_STREAM 0
 
 enum
 {
   PROP_0,
-  PROP_BLOCKSIZE,
   PROP_AUDIO_STREAM,
 };
 
@@ -56,25 +61,24 @@ struct _GstKitharaDecode
   GstElement *decoder;
   GstPad *feed_pad;
   GstPad *capture_pad;
+  KitharaTickPool *tasks;       /* runs the chain's streaming tasks */
+  GList *discards;              /* pads eating the streams not decoded */
   GstPad *linked_pad;           /* the parsebin pad being decoded */
-  GstPad *next_pad;             /* the next chained stream's audio pad */
+  GList *candidates;            /* audio pads that may come next (chained) */
   gboolean linked_ended;        /* the decoded stream sent EOS */
   GstEvent *pending_eos;        /* held until the whole input is drained */
 
   /* Stream state: touched by the tick, or under the tick lock. */
   gboolean pull_mode;
-  guint64 offset;               /* next byte to pull */
-  gboolean started;             /* stream-start and segment fed */
+  gboolean chain_ready;         /* the chain's elements are active */
+  gboolean linked_once;         /* an audio stream was found */
   gboolean input_done;          /* EOS fed into the chain */
   gboolean failed;              /* an error was posted */
   gboolean internal_flush;      /* don't forward flushes downstream */
-  gboolean external_seek;       /* a seek from downstream is being done */
-  GThread *chain_thread;        /* the thread driving the chain now */
   guint audio_pads_seen;
   GQueue out;                   /* decoded buffers and events, in order */
 
   /* Properties, under the object lock. */
-  guint blocksize;
   gint audio_stream;
 };
 
@@ -189,95 +193,31 @@ capture_query (GstPad * pad, GstObject * parent, GstQuery * query)
 }
 
 /* ------------------------------------------------------------------ */
-/* The feed pad: upstream events and queries of the chain. */
+/* The feed pad: the chain's upstream.  When we pull from upstream the
+ * chain pulls through it (typefind, then the demuxer or parser, as under
+ * decodebin), its streaming tasks running in our tick; otherwise we push
+ * into it what upstream pushes. */
 
-static void
-feed_segment (GstKitharaDecode * self, guint64 start, guint32 seqnum)
+static GstFlowReturn
+feed_getrange (GstPad * pad, GstObject * parent, guint64 offset,
+    guint length, GstBuffer ** buf)
 {
-  GstSegment segment;
-  GstEvent *event;
+  GstKitharaDecode *self = gst_pad_get_element_private (pad);
 
-  gst_segment_init (&segment, GST_FORMAT_BYTES);
-  segment.start = segment.position = segment.time = start;
-  event = gst_event_new_segment (&segment);
-  if (seqnum != GST_SEQNUM_INVALID)
-    gst_event_set_seqnum (event, seqnum);
-  gst_pad_push_event (self->feed_pad, event);
-}
-
-/* Events answering a seek carry its seqnum: demuxers match them. */
-static void
-feed_flush (GstKitharaDecode * self, guint32 seqnum)
-{
-  GstEvent *start = gst_event_new_flush_start ();
-  GstEvent *stop = gst_event_new_flush_stop (TRUE);
-
-  gst_event_set_seqnum (start, seqnum);
-  gst_event_set_seqnum (stop, seqnum);
-  gst_pad_push_event (self->feed_pad, start);
-  gst_pad_push_event (self->feed_pad, stop);
-}
-
-/* A demuxer or parser in push mode turns a time seek into a byte seek
- * upstream: in pull mode that is us. */
-static gboolean
-handle_byte_seek (GstKitharaDecode * self, GstEvent * event)
-{
-  GstFormat format;
-  GstSeekFlags flags;
-  GstSeekType start_type, stop_type;
-  gint64 start, stop;
-  gdouble rate;
-
-  gst_event_parse_seek (event, &rate, &format, &flags, &start_type, &start,
-      &stop_type, &stop);
-  if (format != GST_FORMAT_BYTES || rate <= 0.0 || start < 0)
-    return FALSE;
-
-  GST_DEBUG_OBJECT (self, "byte seek to %" G_GINT64_FORMAT, start);
-  if (flags & GST_SEEK_FLAG_FLUSH) {
-    /* A seek the chain makes on its own (oggdemux measuring the duration
-     * in push mode) is invisible downstream: its flush stays inside. */
-    self->internal_flush = !self->external_seek;
-    feed_flush (self, gst_event_get_seqnum (event));
-    self->internal_flush = FALSE;
-  }
-
-  self->offset = start;
-  self->input_done = FALSE;
-  feed_segment (self, start, gst_event_get_seqnum (event));
-  return TRUE;
+  return gst_pad_pull_range (gst_kithara_element_get_sink_pad
+      (GST_KITHARA_ELEMENT (self)), offset, length, buf);
 }
 
 static gboolean
 feed_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstKitharaDecode *self = gst_pad_get_element_private (pad);
-  gboolean res;
 
+  /* A pulling demuxer seeks by pulling elsewhere: nothing goes upstream.
+   * A pushed one (oggdemux measuring the duration) asks upstream. */
   if (self->pull_mode) {
-    if (GST_EVENT_TYPE (event) != GST_EVENT_SEEK) {
-      gst_event_unref (event);
-      return FALSE;
-    }
-    /* Some demuxers (oggdemux) seek from a thread of their own: the seek
-     * is then carried out like a tick, holding the tick lock, so it never
-     * races the worker feeding the chain. */
-    if (g_thread_self () != self->chain_thread) {
-      KitharaNode *node = gst_kithara_element_get_node (GST_KITHARA_ELEMENT
-          (self));
-
-      kithara_node_lock_tick (node);
-      self->chain_thread = g_thread_self ();
-      res = handle_byte_seek (self, event);
-      self->chain_thread = NULL;
-      kithara_node_unlock_tick (node);
-      kithara_node_wake (node);
-    } else {
-      res = handle_byte_seek (self, event);
-    }
     gst_event_unref (event);
-    return res;
+    return FALSE;
   }
   return gst_pad_push_event (gst_kithara_element_get_sink_pad
       (GST_KITHARA_ELEMENT (self)), event);
@@ -287,32 +227,17 @@ static gboolean
 feed_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
   GstKitharaDecode *self = gst_pad_get_element_private (pad);
-  GstPad *sinkpad = gst_kithara_element_get_sink_pad (GST_KITHARA_ELEMENT
-      (self));
 
-  switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_SCHEDULING:
-      /* We feed the chain in push mode, seekable when we pull. */
-      gst_query_set_scheduling (query, self->pull_mode ?
-          GST_SCHEDULING_FLAG_SEEKABLE : 0, 1, -1, 0);
-      gst_query_add_scheduling_mode (query, GST_PAD_MODE_PUSH);
-      return TRUE;
-    case GST_QUERY_SEEKING:{
-      GstFormat format;
-
-      gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
-      if (self->pull_mode && format == GST_FORMAT_BYTES) {
-        gint64 size = -1;
-
-        gst_pad_peer_query_duration (sinkpad, GST_FORMAT_BYTES, &size);
-        gst_query_set_seeking (query, format, TRUE, 0, size);
-        return TRUE;
-      }
-      return gst_pad_peer_query (sinkpad, query);
-    }
-    default:
-      return gst_pad_peer_query (sinkpad, query);
+  if (GST_QUERY_TYPE (query) == GST_QUERY_SCHEDULING) {
+    /* One mode only, so that the chain cannot choose the other. */
+    gst_query_set_scheduling (query, self->pull_mode ?
+        GST_SCHEDULING_FLAG_SEEKABLE : 0, 1, -1, 0);
+    gst_query_add_scheduling_mode (query, self->pull_mode ?
+        GST_PAD_MODE_PULL : GST_PAD_MODE_PUSH);
+    return TRUE;
   }
+  return gst_pad_peer_query (gst_kithara_element_get_sink_pad
+      (GST_KITHARA_ELEMENT (self)), query);
 }
 
 /* ------------------------------------------------------------------ */
@@ -340,18 +265,69 @@ make_decoder_for (GstKitharaDecode * self, GstCaps * caps)
   return decoder;
 }
 
+static GstFlowReturn
+discard_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  gst_buffer_unref (buf);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+discard_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  gst_event_unref (event);
+  return TRUE;
+}
+
+/* A stream we do not decode goes to a pad that discards it.  Not to a
+ * sink element: in the chain, which stays PAUSED, a sink would wait in
+ * preroll on its first buffer, blocking the worker. */
 static void
 drop_stream (GstKitharaDecode * self, GstPad * pad)
 {
-  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
-  GstPad *sinkpad;
+  GstPad *discard = gst_pad_new ("discard", GST_PAD_SINK);
 
-  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
-  gst_bin_add (GST_BIN (self->bin), sink);
-  gst_element_sync_state_with_parent (sink);
-  sinkpad = gst_element_get_static_pad (sink, "sink");
-  gst_pad_link (pad, sinkpad);
-  gst_object_unref (sinkpad);
+  gst_pad_set_chain_function (discard, discard_chain);
+  gst_pad_set_event_function (discard, discard_event);
+  gst_pad_set_active (discard, TRUE);
+  gst_pad_link (pad, discard);
+  self->discards = g_list_prepend (self->discards, discard);
+}
+
+static void
+release_discard (GstPad * discard)
+{
+  GstPad *peer = gst_pad_get_peer (discard);
+
+  if (peer) {
+    gst_pad_unlink (peer, discard);
+    gst_object_unref (peer);
+  }
+  gst_pad_set_active (discard, FALSE);
+  gst_object_unref (discard);
+}
+
+/* The stream @pad was dropped and has gone away: so goes its discard
+ * pad.  Returns whether @pad was one of those. */
+static gboolean
+release_dropped (GstKitharaDecode * self, GstPad * pad)
+{
+  GstPad *peer = gst_pad_get_peer (pad);
+  GList *l = peer ? g_list_find (self->discards, peer) : NULL;
+
+  if (l) {
+    self->discards = g_list_delete_link (self->discards, l);
+    release_discard (peer);
+  }
+  gst_clear_object (&peer);
+  return l != NULL;
+}
+
+static void
+release_all_dropped (GstKitharaDecode * self)
+{
+  g_list_free_full (g_steal_pointer (&self->discards),
+      (GDestroyNotify) release_discard);
 }
 
 static void
@@ -451,74 +427,109 @@ link_audio_pad (GstKitharaDecode * self, GstPad * pad)
     self->failed = TRUE;
   } else {
     gst_object_replace ((GstObject **) & self->linked_pad, GST_OBJECT (pad));
+    self->linked_once = TRUE;
     self->linked_ended = FALSE;
     gst_clear_event (&self->pending_eos);
   }
   gst_caps_unref (caps);
 }
 
-/* A chained stream (Ogg) adds the next stream's pads before it removes
- * the current ones: the next audio pad waits for its turn. */
+/* Takes the first audio stream waiting in the wings (see pad-added). */
+static void
+link_next_candidate (GstKitharaDecode * self)
+{
+  GstPad *next;
+
+  if (self->candidates == NULL)
+    return;
+  next = self->candidates->data;
+  self->candidates = g_list_delete_link (self->candidates, self->candidates);
+  release_dropped (self, next);
+  GST_DEBUG_OBJECT (self, "taking over %" GST_PTR_FORMAT, next);
+  link_audio_pad (self, next);
+  gst_object_unref (next);
+}
+
+/* A chained stream (Ogg) exposes the next stream's pads before it
+ * removes the current ones: once the decoded stream's pad is gone, the
+ * next audio stream takes over.  If that was another audio stream of the
+ * same group, it is removed right after and the next one takes over. */
 static void
 parsebin_pad_removed (GstElement * parsebin, GstPad * pad, gpointer user_data)
 {
   GstKitharaDecode *self = user_data;
-  GstPad *next;
+  GList *l = g_list_find (self->candidates, pad);
 
-  if (self->linked_pad != pad)
+  if (l) {
+    self->candidates = g_list_delete_link (self->candidates, l);
+    gst_object_unref (pad);
+  }
+  if (release_dropped (self, pad) || self->linked_pad != pad)
     return;
   GST_DEBUG_OBJECT (self, "decoded stream went away");
   gst_clear_object (&self->linked_pad);
-  next = g_steal_pointer (&self->next_pad);
-  if (next) {
-    link_audio_pad (self, next);
-    gst_object_unref (next);
+  if (self->chain_ready)        /* not while the chain is taken down */
+    link_next_candidate (self);
+}
+
+/* The decoded stream is over and the next one is there (chained input):
+ * switch at once, before the next stream's first (header) packets. */
+static void
+switch_to (GstKitharaDecode * self, GstPad * pad)
+{
+  GstPad *peer = gst_pad_get_peer (self->linked_pad);
+
+  if (peer) {
+    gst_pad_unlink (self->linked_pad, peer);
+    gst_object_unref (peer);
   }
+  gst_clear_object (&self->linked_pad);
+  link_audio_pad (self, pad);
+}
+
+static gboolean
+is_audio (GstPad * pad)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  gboolean audio;
+
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  GST_DEBUG_OBJECT (pad, "exposed with %" GST_PTR_FORMAT, caps);
+  audio = !gst_caps_is_empty (caps) &&
+      g_str_has_prefix (gst_structure_get_name (gst_caps_get_structure
+          (caps, 0)), "audio/");
+  gst_caps_unref (caps);
+  return audio;
 }
 
 static void
 parsebin_pad_added (GstElement * parsebin, GstPad * pad, gpointer user_data)
 {
   GstKitharaDecode *self = user_data;
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  gboolean audio;
   gint wanted;
-
-  if (caps == NULL)
-    caps = gst_pad_query_caps (pad, NULL);
-  GST_DEBUG_OBJECT (self, "parsebin exposed %" GST_PTR_FORMAT, caps);
-  audio = g_str_has_prefix (gst_structure_get_name (gst_caps_get_structure
-          (caps, 0)), "audio/");
-  gst_caps_unref (caps);
 
   GST_OBJECT_LOCK (self);
   wanted = self->audio_stream;
   GST_OBJECT_UNLOCK (self);
 
-  if (audio && self->linked_pad && self->next_pad == NULL &&
-      GST_OBJECT_PARENT (pad) == GST_OBJECT_PARENT (self->linked_pad) &&
-      gst_pad_is_linked (self->linked_pad)) {
-    if (self->linked_ended) {
-      /* The current stream is over: switch to the next one now, before
-       * its first (header) packets arrive. */
-      GstPad *peer = gst_pad_get_peer (self->linked_pad);
-
-      if (peer) {
-        gst_pad_unlink (self->linked_pad, peer);
-        gst_object_unref (peer);
-      }
-      gst_clear_object (&self->linked_pad);
-      link_audio_pad (self, pad);
-      return;
-    }
-    self->next_pad = gst_object_ref (pad);
-    return;
-  }
-  if (!audio || self->linked_pad || (gint) self->audio_pads_seen++ < wanted) {
+  if (!is_audio (pad)) {
     drop_stream (self, pad);
-    return;
+  } else if (self->linked_pad == NULL) {
+    /* The chosen audio stream, or the next one of a chained input. */
+    if (!self->linked_once && (gint) self->audio_pads_seen++ < wanted)
+      drop_stream (self, pad);
+    else
+      link_audio_pad (self, pad);
+  } else if (self->linked_ended) {
+    switch_to (self, pad);
+  } else {
+    /* Another audio stream beside the decoded one, or the next stream of
+     * a chained input announced before the decoded one ends: dropped
+     * until the decoded stream's pad goes away. */
+    drop_stream (self, pad);
+    self->candidates = g_list_append (self->candidates, gst_object_ref (pad));
   }
-  link_audio_pad (self, pad);
 }
 
 /* The private chain's bin: it has no bus; what its elements report is
@@ -543,6 +554,11 @@ kithara_decode_chain_handle_message (GstBin * bin, GstMessage * msg)
   gchar *debug = NULL;
 
   switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_STREAM_STATUS:
+      /* A streaming task is being created: it gets no thread, our tick
+       * runs it. */
+      kithara_tick_pool_adopt (self->tasks, msg);
+      break;
     case GST_MESSAGE_ERROR:
       gst_message_parse_error (msg, &err, &debug);
       self->failed = TRUE;
@@ -608,6 +624,7 @@ build_chain (GstKitharaDecode * self)
   gst_pad_set_element_private (self->feed_pad, self);
   gst_pad_set_event_function (self->feed_pad, feed_event);
   gst_pad_set_query_function (self->feed_pad, feed_query);
+  gst_pad_set_getrange_function (self->feed_pad, feed_getrange);
   pad = gst_element_get_static_pad (self->parsebin, "sink");
   gst_pad_link (self->feed_pad, pad);
   gst_object_unref (pad);
@@ -617,6 +634,9 @@ build_chain (GstKitharaDecode * self)
   gst_pad_set_chain_function (self->capture_pad, capture_chain);
   gst_pad_set_event_function (self->capture_pad, capture_event);
   gst_pad_set_query_function (self->capture_pad, capture_query);
+
+  self->tasks = kithara_tick_pool_new (gst_kithara_element_get_node
+      (GST_KITHARA_ELEMENT (self)));
   return TRUE;
 }
 
@@ -626,8 +646,11 @@ destroy_chain (GstKitharaDecode * self)
   if (self->bin == NULL)
     return;
   gst_element_set_state (self->bin, GST_STATE_NULL);
+  kithara_tick_pool_clear (self->tasks);
+  gst_clear_object (&self->tasks);
+  release_all_dropped (self);
   gst_clear_object (&self->linked_pad);
-  gst_clear_object (&self->next_pad);
+  g_list_free_full (g_steal_pointer (&self->candidates), gst_object_unref);
   self->decoder = NULL;
   gst_clear_object (&self->feed_pad);
   gst_clear_object (&self->capture_pad);
@@ -639,20 +662,47 @@ destroy_chain (GstKitharaDecode * self)
 static void
 reset_chain (GstKitharaDecode * self)
 {
+  self->chain_ready = FALSE;
   gst_pad_set_active (self->feed_pad, FALSE);
   gst_pad_set_active (self->capture_pad, FALSE);
   gst_element_set_state (self->bin, GST_STATE_READY);
+  kithara_tick_pool_clear (self->tasks);
+  release_all_dropped (self);
   remove_decoder (self);
   gst_clear_object (&self->linked_pad);
-  gst_clear_object (&self->next_pad);
+  g_list_free_full (g_steal_pointer (&self->candidates), gst_object_unref);
   gst_clear_event (&self->pending_eos);
   self->linked_ended = FALSE;
   clear_out_queue (self);
-  self->offset = 0;
-  self->started = FALSE;
+  self->linked_once = FALSE;
   self->input_done = FALSE;
   self->failed = FALSE;
   self->audio_pads_seen = 0;
+}
+
+/* Activates the chain once our sink pad is active, so that the chain
+ * knows whether to pull.  When it pulls, typefind's streaming task is
+ * created here (and adopted by our task pool), to run in our ticks.  Our
+ * own state change has succeeded by now: a failure here is reported by
+ * the tick, as an error of this element. */
+static void
+start_chain (GstKitharaDecode * self)
+{
+  KitharaNode *node = gst_kithara_element_get_node (GST_KITHARA_ELEMENT
+      (self));
+
+  kithara_node_lock_tick (node);
+  if (gst_element_set_state (self->bin, GST_STATE_PAUSED) ==
+      GST_STATE_CHANGE_FAILURE || (self->pull_mode &&
+          GST_PAD_MODE (self->feed_pad) != GST_PAD_MODE_PULL)) {
+    if (!self->failed)
+      GST_ELEMENT_ERROR (self, CORE, STATE_CHANGE, (NULL),
+          ("the decoding chain could not start"));
+    self->failed = TRUE;
+  }
+  self->chain_ready = TRUE;
+  kithara_node_unlock_tick (node);
+  kithara_node_wake (node);
 }
 
 /* ------------------------------------------------------------------ */
@@ -680,27 +730,22 @@ push_one_out (GstKitharaDecode * self)
   return KITHARA_TICK_PROGRESS;
 }
 
+/* The whole input went through the chain: the decoded stream's EOS, if
+ * held, is the real end now. */
 static void
-start_stream (GstKitharaDecode * self)
+release_eos (GstKitharaDecode * self)
 {
-  gchar *stream_id = gst_pad_create_stream_id (self->feed_pad,
-      GST_ELEMENT (self), NULL);
-
-  gst_pad_push_event (self->feed_pad, gst_event_new_stream_start (stream_id));
-  g_free (stream_id);
-  feed_segment (self, self->offset, GST_SEQNUM_INVALID);
-  self->started = TRUE;
+  if (self->pending_eos)
+    g_queue_push_tail (&self->out, g_steal_pointer (&self->pending_eos));
 }
 
-/* Feeds EOS into the chain; it is processed synchronously, so once that
- * returns the decoded stream's own EOS, if held, is the real end. */
+/* Feeds EOS into the chain (push mode); it is processed synchronously. */
 static void
 feed_eos (GstKitharaDecode * self)
 {
   self->input_done = TRUE;
   gst_pad_push_event (self->feed_pad, gst_event_new_eos ());
-  if (self->pending_eos)
-    g_queue_push_tail (&self->out, g_steal_pointer (&self->pending_eos));
+  release_eos (self);
 }
 
 /* What feeding the chain returned, as a tick outcome. */
@@ -735,68 +780,61 @@ fed (GstKitharaDecode * self, GstFlowReturn ret)
   return gst_kithara_element_close (base, ret);
 }
 
-static KitharaTickResult feed_chain (GstKitharaDecode * self);
+/* Pull mode: one iteration of the chain's streaming task (typefinding,
+ * or the demuxer or parser reading and pushing one page or frame). */
+static KitharaTickResult
+run_chain (GstKitharaDecode * self)
+{
+  if (kithara_tick_pool_run_one (self->tasks))
+    return KITHARA_TICK_PROGRESS;
 
+  /* Every task has paused: the input is done, until a seek restarts it. */
+  if (self->pending_eos) {
+    release_eos (self);
+    return KITHARA_TICK_PROGRESS;
+  }
+  if (!self->linked_once)
+    return fed (self, GST_FLOW_NOT_LINKED);
+  return KITHARA_TICK_WAITING;
+}
+
+/* Push mode: feeds the chain one item of the inlet. */
+static KitharaTickResult
+feed_one (GstKitharaDecode * self)
+{
+  GstMiniObject *item;
+
+  if (self->input_done)
+    return KITHARA_TICK_WAITING;        /* the chain's EOS is on its way */
+
+  item = gst_kithara_element_pop (GST_KITHARA_ELEMENT (self));
+  if (item == NULL)
+    return KITHARA_TICK_WAITING;
+  if (GST_IS_BUFFER (item))
+    return fed (self, gst_pad_push (self->feed_pad, GST_BUFFER (item)));
+  if (GST_EVENT_TYPE (item) == GST_EVENT_EOS) {
+    gst_event_unref (GST_EVENT (item));
+    feed_eos (self);
+    return KITHARA_TICK_PROGRESS;
+  }
+  gst_pad_push_event (self->feed_pad, GST_EVENT (item));
+  return KITHARA_TICK_PROGRESS;
+}
+
+/* Each tick pushes one decoded item downstream, or else lets the chain
+ * make one step. */
 static KitharaTickResult
 gst_kithara_decode_tick (GstKitharaElement * base)
 {
   GstKitharaDecode *self = GST_KITHARA_DECODE (base);
-  KitharaTickResult result;
-
-  self->chain_thread = g_thread_self ();
-  result = feed_chain (self);
-  self->chain_thread = NULL;
-  return result;
-}
-
-static KitharaTickResult
-feed_chain (GstKitharaDecode * self)
-{
-  GstKitharaElement *base = GST_KITHARA_ELEMENT (self);
-  GstFlowReturn ret;
 
   if (self->failed)
     return fed (self, GST_FLOW_ERROR);
   if (!g_queue_is_empty (&self->out))
     return push_one_out (self);
-  if (self->input_done)
-    return KITHARA_TICK_WAITING;        /* the chain's EOS is on its way */
-
-  if (self->pull_mode) {
-    GstBuffer *buf = NULL;
-    guint blocksize;
-
-    if (!self->started)
-      start_stream (self);
-    GST_OBJECT_LOCK (self);
-    blocksize = self->blocksize;
-    GST_OBJECT_UNLOCK (self);
-
-    ret = gst_pad_pull_range (gst_kithara_element_get_sink_pad (base),
-        self->offset, blocksize, &buf);
-    if (ret == GST_FLOW_EOS) {
-      feed_eos (self);
-      return KITHARA_TICK_PROGRESS;
-    }
-    if (ret != GST_FLOW_OK)
-      return fed (self, ret);
-    self->offset += gst_buffer_get_size (buf);
-    return fed (self, gst_pad_push (self->feed_pad, buf));
-  } else {
-    GstMiniObject *item = gst_kithara_element_pop (base);
-
-    if (item == NULL)
-      return KITHARA_TICK_WAITING;
-    if (GST_IS_BUFFER (item))
-      return fed (self, gst_pad_push (self->feed_pad, GST_BUFFER (item)));
-    if (GST_EVENT_TYPE (item) == GST_EVENT_EOS) {
-      gst_event_unref (GST_EVENT (item));
-      feed_eos (self);
-      return KITHARA_TICK_PROGRESS;
-    }
-    gst_pad_push_event (self->feed_pad, GST_EVENT (item));
-    return KITHARA_TICK_PROGRESS;
-  }
+  if (!self->chain_ready)
+    return KITHARA_TICK_WAITING;        /* woken once it is */
+  return self->pull_mode ? run_chain (self) : feed_one (self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -837,8 +875,9 @@ gst_kithara_decode_src_event (GstKitharaElement * base, GstEvent * event)
     return gst_pad_push_event (self->capture_pad, event);
 
   /* The seek travels up the private chain (decoder, parser, demuxer),
-   * which turns it into a byte seek on the feed pad, all while no tick
-   * of ours runs. */
+   * all while no tick of ours runs.  A pulling demuxer or parser seeks
+   * itself (pausing its task, which runs only in our ticks, and
+   * restarting it); a pushed one sends a byte seek upstream. */
   /* As for any streaming thread: a flushing seek first unblocks what the
    * tick may be waiting on downstream (a prerolling sink), then waits for
    * the tick to end. */
@@ -851,11 +890,7 @@ gst_kithara_decode_src_event (GstKitharaElement * base, GstEvent * event)
   }
 
   kithara_node_lock_tick (node);
-  self->chain_thread = g_thread_self ();
-  self->external_seek = TRUE;
   res = gst_pad_push_event (self->capture_pad, event);
-  self->external_seek = FALSE;
-  self->chain_thread = NULL;
   kithara_node_unlock_tick (node);
   kithara_node_wake (node);
   return res;
@@ -895,7 +930,8 @@ gst_kithara_decode_flush (GstKitharaElement * base)
 
   /* Upstream flushed us in push mode: flush the private chain too, the
    * flush itself has already gone downstream. */
-  if (self->feed_pad && gst_pad_is_active (self->feed_pad)) {
+  if (!self->pull_mode && self->feed_pad &&
+      gst_pad_is_active (self->feed_pad)) {
     self->internal_flush = TRUE;
     gst_pad_push_event (self->feed_pad, gst_event_new_flush_start ());
     gst_pad_push_event (self->feed_pad, gst_event_new_flush_stop (TRUE));
@@ -922,9 +958,6 @@ gst_kithara_decode_change_state (GstElement * element,
       reset_chain (self);
       gst_pad_set_active (self->feed_pad, TRUE);
       gst_pad_set_active (self->capture_pad, TRUE);
-      if (gst_element_set_state (self->bin, GST_STATE_PAUSED) ==
-          GST_STATE_CHANGE_FAILURE)
-        return GST_STATE_CHANGE_FAILURE;
       break;
     default:
       break;
@@ -936,6 +969,9 @@ gst_kithara_decode_change_state (GstElement * element,
     return ret;
 
   switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      start_chain (self);
+      break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       /* The node has left the worker: no tick touches the chain now. */
       reset_chain (self);
@@ -956,11 +992,6 @@ gst_kithara_decode_set_property (GObject * object, guint prop_id,
   GstKitharaDecode *self = GST_KITHARA_DECODE (object);
 
   switch (prop_id) {
-    case PROP_BLOCKSIZE:
-      GST_OBJECT_LOCK (self);
-      self->blocksize = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
     case PROP_AUDIO_STREAM:
       GST_OBJECT_LOCK (self);
       self->audio_stream = g_value_get_int (value);
@@ -979,11 +1010,6 @@ gst_kithara_decode_get_property (GObject * object, guint prop_id,
   GstKitharaDecode *self = GST_KITHARA_DECODE (object);
 
   switch (prop_id) {
-    case PROP_BLOCKSIZE:
-      GST_OBJECT_LOCK (self);
-      g_value_set_uint (value, self->blocksize);
-      GST_OBJECT_UNLOCK (self);
-      break;
     case PROP_AUDIO_STREAM:
       GST_OBJECT_LOCK (self);
       g_value_set_int (value, self->audio_stream);
@@ -1021,7 +1047,6 @@ static void
 gst_kithara_decode_init (GstKitharaDecode * self)
 {
   g_queue_init (&self->out);
-  self->blocksize = DEFAULT_BLOCKSIZE;
   self->audio_stream = DEFAULT_AUDIO_STREAM;
 }
 
@@ -1048,11 +1073,6 @@ gst_kithara_decode_class_init (GstKitharaDecodeClass * klass)
   kithara_class->src_event = gst_kithara_decode_src_event;
   kithara_class->src_query = gst_kithara_decode_src_query;
 
-  g_object_class_install_property (gobject_class, PROP_BLOCKSIZE,
-      g_param_spec_uint ("blocksize", "Block size",
-          "Bytes pulled from upstream per tick (pull mode)", 512,
-          16 * 1024 * 1024, DEFAULT_BLOCKSIZE, G_PARAM_READWRITE |
-          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_AUDIO_STREAM,
       g_param_spec_int ("audio-stream", "Audio stream",
           "Index of the audio stream to decode when the input has several "

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include "benchutil.h"
 
-#define REPEATS 3
+#define REPEATS 7
 
 typedef struct
 {
@@ -99,28 +99,33 @@ run_in_child (const gchar * path, const gchar * decoder, guint n, Result * r)
   g_free (count);
 }
 
+/* The two decoders run alternately, so that a change in the load of a
+ * shared machine weighs on both alike. */
 static void
 measure (const gchar * format, const gchar * path, guint n)
 {
   const gchar *decoders[2] = { "decodebin", "kitharadecode" };
+  gdouble cpu[2][REPEATS], wall[2][REPEATS], csw[2][REPEATS];
   Result med[2];
   guint d, i;
 
-  for (d = 0; d < 2; d++) {
-    gdouble cpu[REPEATS], wall[REPEATS], csw[REPEATS];
-    Result r;
-
+  for (d = 0; d < 2; d++)
     med[d].threads = 0;
-    for (i = 0; i < REPEATS; i++) {
+  for (i = 0; i < REPEATS; i++) {
+    for (d = 0; d < 2; d++) {
+      Result r;
+
       run_in_child (path, decoders[d], n, &r);
-      cpu[i] = r.cpu_s;
-      wall[i] = r.wall_s;
-      csw[i] = r.csw;
+      cpu[d][i] = r.cpu_s;
+      wall[d][i] = r.wall_s;
+      csw[d][i] = r.csw;
       med[d].threads = MAX (med[d].threads, r.threads);
     }
-    med[d].cpu_s = bench_median (cpu, REPEATS);
-    med[d].wall_s = bench_median (wall, REPEATS);
-    med[d].csw = bench_median (csw, REPEATS);
+  }
+  for (d = 0; d < 2; d++) {
+    med[d].cpu_s = bench_median (cpu[d], REPEATS);
+    med[d].wall_s = bench_median (wall[d], REPEATS);
+    med[d].csw = bench_median (csw[d], REPEATS);
   }
   g_print ("%-5s N=%-3u | decodebin cpu %6.2f s wall %6.2f s threads %4u "
       "csw %7.0f | kithara cpu %6.2f s wall %6.2f s threads %4u csw %7.0f | "

@@ -1,8 +1,9 @@
-/* kitharadecode tests: output equal to decodebin's, no upstream thread,
- * seeking, bad input, Opus pre-skip.
+/* kitharadecode tests: output equal to decodebin's (WAV, FLAC, MP3, Ogg
+ * Vorbis and Opus), chained Ogg, streams beside the decoded one, no
+ * upstream thread, seeking, bad input, Opus pre-skip.
  *
  * Every input file is made by the test itself with GStreamer's encoders
- * (wavenc, flacenc, opusenc, lamemp3enc).
+ * (wavenc, flacenc, lamemp3enc, vorbisenc, opusenc, theoraenc, oggmux).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -10,6 +11,7 @@
 
 #include <gst/check/gstcheck.h>
 #include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/audio/audio.h>
 #include <gst/pbutils/pbutils.h>
 #include <glib/gstdio.h>
@@ -75,12 +77,26 @@ make_file (const gchar * name, const gchar * caps, const gchar * encode,
   return path;
 }
 
+static gchar *
+write_file (const gchar * name, const guint8 * data, gsize size)
+{
+  gchar *path = g_build_filename (tmp_dir, name, NULL);
+
+  fail_unless (g_file_set_contents (path, (const gchar *) data, size, NULL));
+  return path;
+}
+
+#define MAX_PARTS 4
+
 typedef struct
 {
   GByteArray *data;
   GstAudioInfo info;
   guint caps_changes;
   GstClockTime first_pts;
+  /* Where each format's samples start in @data, and the format. */
+  guint part_offset[MAX_PARTS];
+  GstAudioInfo part_info[MAX_PARTS];
 } Decoded;
 
 static void
@@ -102,6 +118,10 @@ collect_sample (GstAppSink * sink, gpointer user_data)
 
   fail_unless (gst_audio_info_from_caps (&info, caps));
   if (out->caps_changes == 0 || !gst_audio_info_is_equal (&info, &out->info)) {
+    if (out->caps_changes < MAX_PARTS) {
+      out->part_offset[out->caps_changes] = out->data->len;
+      out->part_info[out->caps_changes] = info;
+    }
     out->caps_changes++;
     out->info = info;
   }
@@ -114,15 +134,11 @@ collect_sample (GstAppSink * sink, gpointer user_data)
   return GST_FLOW_OK;
 }
 
-/* Runs "filesrc ! @decoder ! appsink" to EOS or error, collecting
+/* Plays @p (its appsink is "sink") to EOS or error, collecting
  * everything. */
 static gboolean
-decode_file (const gchar * path, const gchar * decoder, Decoded * out,
-    GError ** error)
+run_to_end (GstElement * p, Decoded * out, GError ** error)
 {
-  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! %s ! "
-      "appsink name=sink sync=false", path, decoder);
-  GstElement *p = gst_parse_launch (desc, NULL);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
   GstAppSinkCallbacks callbacks = { NULL, NULL, collect_sample };
   GstMessage *msg;
@@ -143,8 +159,47 @@ decode_file (const gchar * path, const gchar * decoder, Decoded * out,
   gst_element_set_state (p, GST_STATE_NULL);
   gst_object_unref (sink);
   gst_object_unref (p);
-  g_free (desc);
   return ok;
+}
+
+/* "filesrc ! @decoder ! appsink": the decoder can pull. */
+static gboolean
+decode_file (const gchar * path, const gchar * decoder, Decoded * out,
+    GError ** error)
+{
+  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! %s ! "
+      "appsink name=sink sync=false", path, decoder);
+  GstElement *p = gst_parse_launch (desc, NULL);
+
+  g_free (desc);
+  return run_to_end (p, out, error);
+}
+
+/* "appsrc ! @decoder ! appsink", the file pushed in 4 KiB buffers as by
+ * a live network source (no size, no seeking, no pull mode). */
+static gboolean
+decode_pushed (const gchar * path, const gchar * decoder, Decoded * out,
+    GError ** error)
+{
+  gchar *desc = g_strdup_printf ("appsrc name=src max-bytes=0 ! %s ! "
+      "appsink name=sink sync=false", decoder);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
+  gchar *contents;
+  gsize size, pos;
+
+  fail_unless (g_file_get_contents (path, &contents, &size, NULL));
+  for (pos = 0; pos < size; pos += 4096) {
+    gsize n = MIN (4096, size - pos);
+
+    fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src),
+            gst_buffer_new_memdup (contents + pos, n)), GST_FLOW_OK);
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  gst_object_unref (src);
+  g_free (contents);
+  g_free (desc);
+  return run_to_end (p, out, error);
 }
 
 static void
@@ -197,6 +252,110 @@ GST_END_TEST;
 GST_START_TEST (test_mp3_same_as_decodebin)
 {
   check_same_as_decodebin ("a.mp3", S16_STEREO, "lamemp3enc");
+}
+
+GST_END_TEST;
+
+/* Ogg: the last packet is trimmed to the end granule, as decodebin does. */
+GST_START_TEST (test_vorbis_same_as_decodebin)
+{
+  check_same_as_decodebin ("a.ogg", S16_STEREO, "vorbisenc ! oggmux");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_opus_same_as_decodebin)
+{
+  check_same_as_decodebin ("a.opus", "audio/x-raw,format=S16LE,rate=48000,"
+      "channels=2", "opusenc ! oggmux");
+}
+
+GST_END_TEST;
+
+typedef gboolean (*DecodeFunc) (const gchar * path, const gchar * decoder,
+    Decoded * out, GError ** error);
+
+/* The samples of one part of a chained decode are those of the part
+ * decoded alone (by decodebin, fed the same way), and all of them;
+ * @trimmed: the last packet is cut to the end granule (pull mode). */
+static void
+check_part (Decoded * chained, guint part, Decoded * alone, guint frames,
+    gboolean trimmed)
+{
+  guint start = chained->part_offset[part];
+  guint end = part + 1 < chained->caps_changes ?
+      chained->part_offset[part + 1] : chained->data->len;
+  guint bpf = GST_AUDIO_INFO_BPF (&alone->info);
+
+  fail_unless (gst_audio_info_is_equal (&chained->part_info[part],
+          &alone->info), "part %u: formats differ", part);
+  /* Nothing is lost.  Trimmed, the end is the last granule (or one
+   * sample more: the decoder clips by time); untrimmed, the last packet's
+   * padding (at most a long Vorbis block) is kept. */
+  fail_unless (alone->data->len / bpf >= frames &&
+      alone->data->len / bpf <= frames + (trimmed ? 1 : 2048),
+      "part %u: %u frames encoded, %u decoded alone", part, frames,
+      alone->data->len / bpf);
+  fail_unless_equals_int (end - start, alone->data->len);
+  fail_unless (memcmp (chained->data->data + start, alone->data->data,
+          alone->data->len) == 0, "part %u: samples differ", part);
+}
+
+/* Two logical Ogg streams one after the other (a chained file, as an
+ * Internet radio serves them), the second at another rate: both are
+ * decoded completely, each equal to the part decoded alone by decodebin,
+ * and downstream sees the format change between them. */
+static void
+check_chained_ogg (DecodeFunc decode, gboolean trimmed)
+{
+  gchar *first = make_file ("c1.ogg", S16_STEREO, "vorbisenc ! oggmux", 120);
+  gchar *second = make_file ("c2.ogg",
+      "audio/x-raw,format=S16LE,rate=48000,channels=2", "vorbisenc ! oggmux",
+      90);
+  gchar *a, *b, *path;
+  gsize a_size, b_size;
+  GByteArray *both = g_byte_array_new ();
+  Decoded ours, ref1, ref2;
+
+  fail_unless (g_file_get_contents (first, &a, &a_size, NULL));
+  fail_unless (g_file_get_contents (second, &b, &b_size, NULL));
+  g_byte_array_append (both, (guint8 *) a, a_size);
+  g_byte_array_append (both, (guint8 *) b, b_size);
+  path = write_file ("chained.ogg", both->data, both->len);
+
+  fail_unless (decode (first, "decodebin", &ref1, NULL));
+  fail_unless (decode (second, "decodebin", &ref2, NULL));
+  fail_unless (decode (path, "kitharadecode", &ours, NULL));
+
+  fail_unless_equals_int (ours.caps_changes, 2);
+  fail_unless_equals_int (GST_AUDIO_INFO_RATE (&ours.part_info[0]), 44100);
+  fail_unless_equals_int (GST_AUDIO_INFO_RATE (&ours.part_info[1]), 48000);
+  check_part (&ours, 0, &ref1, 120 * 1024, trimmed);
+  check_part (&ours, 1, &ref2, 90 * 1024, trimmed);
+
+  decoded_clear (&ours);
+  decoded_clear (&ref1);
+  decoded_clear (&ref2);
+  g_byte_array_unref (both);
+  g_free (a);
+  g_free (b);
+  g_free (path);
+  g_free (first);
+  g_free (second);
+}
+
+GST_START_TEST (test_chained_ogg)
+{
+  check_chained_ogg (decode_file, TRUE);
+}
+
+GST_END_TEST;
+
+/* The same pushed (no pull mode, no seeking): parts end where the stream
+ * says, each part's last packet untrimmed as under decodebin. */
+GST_START_TEST (test_chained_ogg_pushed)
+{
+  check_chained_ogg (decode_pushed, FALSE);
 }
 
 GST_END_TEST;
@@ -292,6 +451,8 @@ check_seek (const gchar * name, const gchar * encode)
   GstBuffer *buf;
   GstMapInfo map;
   GstClockTimeDiff diff;
+  GByteArray *after = g_byte_array_new ();
+  guint bpf;
 
   fail_unless (decode_file (path, "kitharadecode", &whole, NULL));
 
@@ -315,12 +476,21 @@ check_seek (const gchar * name, const gchar * encode)
       GST_STIME_ARGS (diff));
 
   /* The samples there are the file's samples at the target. */
-  gst_buffer_map (buf, &map, GST_MAP_READ);
-  fail_unless (map.size >= 256 * 4);
-  fail_unless (memcmp (map.data, whole.data->data + frame * 4, 256 * 4) == 0,
-      "%s: samples after the seek differ from the file's", name);
-  gst_buffer_unmap (buf, &map);
-  gst_sample_unref (sample);
+  bpf = GST_AUDIO_INFO_BPF (&whole.info);
+  while (sample && after->len < 4096 * bpf) {
+    gst_buffer_map (gst_sample_get_buffer (sample), &map, GST_MAP_READ);
+    g_byte_array_append (after, map.data, map.size);
+    gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
+    gst_sample_unref (sample);
+    sample = gst_app_sink_pull_sample (GST_APP_SINK (sink));
+  }
+  if (sample)
+    gst_sample_unref (sample);
+  fail_unless (after->len >= 4096 * bpf);
+  fail_unless (memcmp (after->data, whole.data->data + frame * bpf,
+          4096 * bpf) == 0, "%s: samples after the seek differ from the "
+      "file's", name);
+  g_byte_array_unref (after);
 
   gst_element_set_state (p, GST_STATE_NULL);
   gst_object_unref (sink);
@@ -344,16 +514,16 @@ GST_START_TEST (test_seek_flac)
 
 GST_END_TEST;
 
-/* ------------------------------------------------------------------ */
-
-static gchar *
-write_file (const gchar * name, const guint8 * data, gsize size)
+/* oggdemux seeks by pulling, from the seeking thread, while its task
+ * (which runs only in the node's ticks) is paused. */
+GST_START_TEST (test_seek_vorbis)
 {
-  gchar *path = g_build_filename (tmp_dir, name, NULL);
-
-  fail_unless (g_file_set_contents (path, (const gchar *) data, size, NULL));
-  return path;
+  check_seek ("s.ogg", "vorbisenc ! oggmux");
 }
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
 
 GST_START_TEST (test_garbage_beside_good_stream)
 {
@@ -416,6 +586,125 @@ GST_START_TEST (test_garbage_beside_good_stream)
   g_free (good_desc);
   g_free (bad_path);
   g_free (good_path);
+}
+
+GST_END_TEST;
+
+/* Ogg with a video stream and two audio streams (as oggmux writes them,
+ * interleaved): the audio stream chosen is decoded, equal to what
+ * decodebin gives for it, the others are dropped without stalling
+ * anything. */
+#define TONE_A "audiotestsrc num-buffers=100 wave=sine freq=523 volume=0.6 ! " \
+  S16_STEREO " ! audioconvert ! vorbisenc"
+#define TONE_B "audiotestsrc num-buffers=80 wave=sine freq=880 volume=0.5 ! " \
+  "audio/x-raw,format=S16LE,rate=48000,channels=1 ! audioconvert ! vorbisenc"
+#define VIDEO "videotestsrc num-buffers=40 ! video/x-raw,width=64,height=48," \
+  "framerate=25/1 ! theoraenc"
+
+static gchar *
+make_ogg (const gchar * name, const gchar * branches)
+{
+  gchar *path = g_build_filename (tmp_dir, name, NULL);
+  gchar *desc = g_strdup_printf ("oggmux name=mux ! filesink "
+      "location=\"%s\" %s", path, branches);
+
+  run_pipeline (desc);
+  g_free (desc);
+  return path;
+}
+
+typedef struct
+{
+  gint rate, channels;
+  GstElement *sink;
+} Pick;
+
+/* decodebin's pad-added: links the audio stream of the wanted format. */
+static void
+pick_stream (GstElement * decodebin, GstPad * pad, Pick * pick)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstPad *sinkpad = gst_element_get_static_pad (pick->sink, "sink");
+  GstAudioInfo info;
+
+  if (caps && gst_audio_info_from_caps (&info, caps) &&
+      GST_AUDIO_INFO_RATE (&info) == pick->rate &&
+      GST_AUDIO_INFO_CHANNELS (&info) == pick->channels)
+    fail_unless_equals_int (gst_pad_link (pad, sinkpad), GST_PAD_LINK_OK);
+  gst_clear_caps (&caps);
+  gst_object_unref (sinkpad);
+}
+
+/* What decodebin decodes of the audio stream of @path that has @rate
+ * and @channels. */
+static void
+decode_stream (const gchar * path, gint rate, gint channels, Decoded * out)
+{
+  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin "
+      "name=dec  appsink name=sink sync=false", path);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *dec = gst_bin_get_by_name (GST_BIN (p), "dec");
+  Pick pick = { rate, channels, gst_bin_get_by_name (GST_BIN (p), "sink") };
+
+  g_signal_connect (dec, "pad-added", G_CALLBACK (pick_stream), &pick);
+  fail_unless (run_to_end (p, out, NULL));
+  fail_unless_equals_int (GST_AUDIO_INFO_RATE (&out->info), rate);
+  gst_object_unref (pick.sink);
+  gst_object_unref (dec);
+  g_free (desc);
+}
+
+static void
+check_equal (Decoded * a, Decoded * b)
+{
+  fail_unless (gst_audio_info_is_equal (&a->info, &b->info));
+  fail_unless_equals_int (a->data->len, b->data->len);
+  fail_unless (memcmp (a->data->data, b->data->data, a->data->len) == 0);
+}
+
+GST_START_TEST (test_audio_beside_video)
+{
+  gchar *mixed = make_ogg ("mixed.ogg", VIDEO " ! mux. " TONE_A " ! mux. "
+      TONE_B " ! mux.");
+  Decoded first, second, ref_a, ref_b;
+
+  decode_stream (mixed, 44100, 2, &ref_a);
+  decode_stream (mixed, 48000, 1, &ref_b);
+  fail_unless (decode_file (mixed, "kitharadecode", &first, NULL));
+  fail_unless (decode_file (mixed, "kitharadecode audio-stream=1", &second,
+          NULL));
+
+  /* One of the tones each (in the order the file has them). */
+  if (GST_AUDIO_INFO_RATE (&first.info) == 44100) {
+    check_equal (&first, &ref_a);
+    check_equal (&second, &ref_b);
+  } else {
+    check_equal (&first, &ref_b);
+    check_equal (&second, &ref_a);
+  }
+
+  decoded_clear (&first);
+  decoded_clear (&second);
+  decoded_clear (&ref_a);
+  decoded_clear (&ref_b);
+  g_free (mixed);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_no_audio_stream)
+{
+  gchar *path = make_ogg ("video.ogg", VIDEO " ! mux.");
+  Decoded out;
+  GError *err = NULL;
+
+  fail_if (decode_file (path, "kitharadecode", &out, &err));
+  fail_unless (g_error_matches (err, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_WRONG_TYPE), "%s", err->message);
+  fail_unless_equals_int (out.data->len, 0);
+  g_clear_error (&err);
+  decoded_clear (&out);
+  g_free (path);
 }
 
 GST_END_TEST;
@@ -590,10 +879,17 @@ kitharadecode_suite (void)
   tcase_add_test (tc, test_wav_bit_exact);
   tcase_add_test (tc, test_flac_bit_exact);
   tcase_add_test (tc, test_mp3_same_as_decodebin);
+  tcase_add_test (tc, test_vorbis_same_as_decodebin);
+  tcase_add_test (tc, test_opus_same_as_decodebin);
+  tcase_add_test (tc, test_chained_ogg);
+  tcase_add_test (tc, test_chained_ogg_pushed);
   tcase_add_test (tc, test_threads_independent_of_streams);
   tcase_add_test (tc, test_seek_wav);
   tcase_add_test (tc, test_seek_flac);
+  tcase_add_test (tc, test_seek_vorbis);
   tcase_add_test (tc, test_garbage_beside_good_stream);
+  tcase_add_test (tc, test_audio_beside_video);
+  tcase_add_test (tc, test_no_audio_stream);
   tcase_add_test (tc, test_empty_file);
   tcase_add_test (tc, test_missing_decoder);
   tcase_add_test (tc, test_truncated_flac);
