@@ -13,7 +13,7 @@
  *
  * The frames missing when the callback asks for more than the ring holds
  * are filled with silence and counted as an underrun (while PLAYING, once
- * data has arrived, and not at the end of the stream); the first short
+ * the ring has been full, and not at the end of the stream); the first short
  * read of a burst posts a "kithara-underrun" element message.  Bindings use
  * the #GstKitharaSink::pull-sample action signal instead.
  *
@@ -106,7 +106,8 @@ struct _GstKitharaSink
   KitharaFrameRing *ring;       /* valid while a side holds the gate */
   gint bpf;                     /* of the ring, for silence when closed */
   gint playing;
-  gint started;                 /* data arrived since start or flush */
+  gint started;                 /* the ring was full (or the stream ended)
+                                 * once since start or flush */
   gint eos;                     /* EOS_* */
   gint want_space;              /* the worker waits for the ring to drain */
   gint want_drain;              /* the worker waits for it to be empty */
@@ -448,8 +449,12 @@ write_pending (GstKitharaSink * self)
   n = kithara_frame_ring_write (self->ring,
       self->pending_map.data + self->pending_done * bpf,
       total - self->pending_done);
+  GST_LOG_OBJECT (self, "wrote %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+      " frames, ring holds %" G_GUINT64_FORMAT, n, total - self->pending_done,
+      kithara_frame_ring_fill (self->ring));
   self->pending_done += n;
-  if (n > 0)
+  /* Short reads while the ring first fills are not underruns. */
+  if (kithara_frame_ring_space (self->ring) == 0)
     g_atomic_int_set (&self->started, 1);
   if (self->pending_done == total) {
     release_pending (self);
@@ -488,6 +493,7 @@ handle_event (GstKitharaSink * self, GstEvent * event)
           kithara_frame_ring_write_position (self->ring) : 0;
       break;
     case GST_EVENT_EOS:
+      g_atomic_int_set (&self->started, 1);
       g_atomic_int_set (&self->eos, EOS_QUEUED);
       if (ring_is_empty (self))
         result = post_eos (self);
@@ -523,8 +529,11 @@ gst_kithara_sink_tick (GstKitharaElement * base)
     return write_pending (self);
 
   item = gst_kithara_element_pop (base);
-  if (item == NULL)
+  if (item == NULL) {
+    GST_LOG_OBJECT (self, "inlet empty, ring holds %" G_GUINT64_FORMAT,
+        self->ring ? kithara_frame_ring_fill (self->ring) : 0);
     return KITHARA_TICK_WAITING;
+  }
   if (GST_IS_EVENT (item))
     return handle_event (self, GST_EVENT (item));
 

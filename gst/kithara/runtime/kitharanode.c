@@ -182,6 +182,8 @@ kithara_node_get_stats (KitharaNode * node, KitharaNodeStats * stats)
  * Waits for a running tick of @node to finish and keeps the next one
  * from starting.  Used to apply a flush atomically with respect to the
  * worker.  Recursive, so a flush issued from the node's own tick is fine.
+ * The worker never waits for it: a tick due meanwhile is put off and the
+ * node woken again by kithara_node_unlock_tick().
  */
 void
 kithara_node_lock_tick (KitharaNode * node)
@@ -193,6 +195,8 @@ void
 kithara_node_unlock_tick (KitharaNode * node)
 {
   g_rec_mutex_unlock (&node->tick_lock);
+  if (g_atomic_int_exchange (&node->tick_put_off, 0))
+    kithara_node_wake (node);
 }
 
 /**
@@ -275,9 +279,18 @@ kithara_node_run_tick (KitharaNode * node, KitharaWorker * worker,
   if (node->owner)
     g_object_ref (node->owner);
 
-  g_rec_mutex_lock (&node->tick_lock);
-  /* It may have left this worker while we waited for the lock (a tick on
-   * another thread stopped and restarted its element): not ours now. */
+  /* Another thread holds the node (a seek, a flush, a state change): do
+   * not wait for it, the other nodes come first.  Whoever unlocks wakes
+   * the node again; announcing that before trying leaves no gap. */
+  g_atomic_int_set (&node->tick_put_off, 1);
+  if (!g_rec_mutex_trylock (&node->tick_lock)) {
+    if (node->owner)
+      g_object_unref (node->owner);
+    return KITHARA_TICK_WAITING;
+  }
+  g_atomic_int_set (&node->tick_put_off, 0);
+  /* It may have left this worker while another thread held it (a tick on
+   * another worker stopped and restarted its element): not ours now. */
   if (g_atomic_pointer_get (&node->worker) != worker) {
     g_rec_mutex_unlock (&node->tick_lock);
     if (node->owner)

@@ -22,6 +22,7 @@ struct _KitharaNode
   gint service_class;           /* atomic: read by the worker every pass */
   gint wake;                    /* atomic: 1 when the node wants a tick */
   gint outlet_waits;            /* atomic: full inlets it waits to drain */
+  gint tick_put_off;            /* atomic: a tick waits for the tick lock */
   gint64 slow_tick_ns;          /* atomic */
 
   GRecMutex tick_lock;          /* held by the worker around a tick */

@@ -8,9 +8,11 @@
  * so an idle worker costs no CPU and makes no passes.  Waking it takes no
  * lock (kithara_worker_kick_rt()), so a real-time audio callback may do it.
  *
- * Priority: if a node of a higher class is woken while a lower one is
- * being served, the pass is cut short after that tick and a new pass
- * starts from the top, so the shortage falls on the lowest classes.
+ * Priority is strict: a pass stops before the first node of a lower class
+ * while any node of a higher class has work (it made progress in this
+ * pass, or was woken during it), and a new pass starts from the top.  A
+ * lower class is thus served only when every higher one waits, and a
+ * shortage of CPU falls on the lowest classes first.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -104,8 +106,12 @@ run_pass (KitharaWorker * worker)
     KitharaNode *node = g_ptr_array_index (worker->nodes, i);
     KitharaTickResult result;
     guint64 start_busy;
-    gint cls, higher;
+    gint cls = g_atomic_int_get (&node->service_class);
 
+    /* Strict priority: while a node of a higher class has work (it made
+     * progress or was woken), no lower one is ticked. */
+    if (g_atomic_int_get (&worker->wake_mask) & ((1 << cls) - 1))
+      break;
     if (!g_atomic_int_compare_and_exchange (&node->wake, 1, 0))
       continue;
 
@@ -120,8 +126,11 @@ run_pass (KitharaWorker * worker)
     result = kithara_node_run_tick (node, worker, pass);
     kithara_counter_add (&worker->busy_ns, node->stats.busy_ns - start_busy);
     kithara_counter_add (&worker->ticks, 1);
-    if (result == KITHARA_TICK_PROGRESS)
+    if (result == KITHARA_TICK_PROGRESS) {
       g_atomic_int_set (&node->wake, 1);
+      kithara_worker_note_wake_class (worker,
+          g_atomic_int_get (&node->service_class));
+    }
 
     g_mutex_lock (&worker->lock);
     worker->current = NULL;
@@ -129,14 +138,10 @@ run_pass (KitharaWorker * worker)
       g_cond_broadcast (&worker->tick_done_cond);
     ticked++;
 
-    cls = g_atomic_int_get (&node->service_class);
     kithara_node_unref (node);
 
     if (worker->generation != generation)
       break;                    /* the node list changed under us */
-    higher = (1 << cls) - 1;
-    if (g_atomic_int_get (&worker->wake_mask) & higher)
-      break;                    /* more important work arrived: restart */
     if (g_atomic_int_get (&worker->resort))
       break;                    /* a class changed: honour it now */
   }

@@ -238,25 +238,29 @@ read_frames (SinkHarness * sh, gfloat * out, gsize frames)
   return gst_kithara_sink_read (GST_KITHARA_SINK (sh->sink), out, frames);
 }
 
-/* Short reads are underruns, filled with silence; one message per burst. */
+/* Short reads are underruns, filled with silence, once the ring has been
+ * full; one message per burst. */
 GST_START_TEST (test_underruns_counted_per_burst)
 {
   SinkHarness sh;
-  gfloat *out = g_new (gfloat, 2 * 7200);
+  gfloat *out = g_new (gfloat, 2 * 12000);
   guint i;
 
   sink_harness_init (&sh, "sink-underrun", STEREO_CAPS);
 
-  /* Nothing has arrived yet: not an underrun. */
+  /* While the 200 ms ring first fills, short reads are not underruns. */
   fail_unless_equals_int (read_frames (&sh, out, 480), 0);
+  push_and_settle (&sh, 4800, 0);
+  fail_unless_equals_int (read_frames (&sh, out, 7200), 4800);
   fail_unless_equals_uint64 (gst_kithara_sink_get_underruns
       (GST_KITHARA_SINK (sh.sink)), 0);
 
-  push_and_settle (&sh, 4800, 0);
-  fail_unless_equals_int (read_frames (&sh, out, 7200), 4800);
-  for (i = 0; i < 4800; i++)
-    fail_unless (out[2 * i] == i && out[2 * i + 1] == -(gfloat) i);
-  for (i = 4800; i < 7200; i++)
+  push_and_settle (&sh, 9600, 4800);
+  fail_unless_equals_int (read_frames (&sh, out, 12000), 9600);
+  for (i = 0; i < 9600; i++)
+    fail_unless (out[2 * i] == 4800 + i && out[2 * i + 1] == -(gfloat)
+        (4800 + i));
+  for (i = 9600; i < 12000; i++)
     fail_unless (out[2 * i] == 0.0f && out[2 * i + 1] == 0.0f);
   fail_unless_equals_int (read_frames (&sh, out, 480), 0);
   fail_unless_equals_uint64 (gst_kithara_sink_get_underruns
@@ -264,10 +268,10 @@ GST_START_TEST (test_underruns_counted_per_burst)
   fail_unless_equals_int (count_underrun_messages (&sh), 1);
 
   /* A full read ends the burst; the next short one starts another. */
-  push_and_settle (&sh, 4800, 4800);
+  push_and_settle (&sh, 9600, 14400);
   fail_unless_equals_int (read_frames (&sh, out, 480), 480);
-  fail_unless_equals_float (out[0], 4800.0f);
-  fail_unless_equals_int (read_frames (&sh, out, 7200), 4320);
+  fail_unless_equals_float (out[0], 14400.0f);
+  fail_unless_equals_int (read_frames (&sh, out, 12000), 9120);
   fail_unless_equals_uint64 (gst_kithara_sink_get_underruns
       (GST_KITHARA_SINK (sh.sink)), 3);
   fail_unless_equals_uint64 (kc_stats_uint64 (sh.sink, "missing-frames"),
