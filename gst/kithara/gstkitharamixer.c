@@ -790,17 +790,19 @@ handle_seek (GstKitharaMixer * self, GstEvent * event)
     self->position = self->out_segment.time;
     GST_OBJECT_UNLOCK (self);
   }
-  kithara_node_unlock_tick (NODE (self));
 
   if (flush) {
     GstEvent *flush_stop = gst_event_new_flush_stop (TRUE);
 
+    /* Still holding the node: no block (nor the new segment) may be mixed
+     * into the hand-off before it reopens. */
     gst_event_set_seqnum (flush_stop, seqnum);
     gst_pad_push_event (self->srcpad, flush_stop);
     kithara_handoff_set_flushing (self->handoff, FALSE);
     gst_pad_start_task (self->srcpad, src_loop, self, NULL);
     GST_PAD_STREAM_UNLOCK (self->srcpad);
   }
+  kithara_node_unlock_tick (NODE (self));
   kithara_node_wake (NODE (self));
   gst_event_unref (event);
   return TRUE;
@@ -978,7 +980,9 @@ flush_pad (GstKitharaMixer * self, GstKitharaMixerPad * pad)
   kithara_node_wake (NODE (self));
 }
 
-static gboolean
+/* Returns a flow, so that a refused sticky event says FLUSHING or EOS
+ * rather than an error (see the runtime's sink event function). */
+static GstFlowReturn
 pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstKitharaMixer *self = GST_KITHARA_MIXER (parent);
@@ -990,21 +994,21 @@ pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
       /* An input flushes alone (a deck seeks): the mix goes on. */
       kithara_inlet_set_flushing (mpad->inlet, TRUE);
       gst_event_unref (event);
-      return TRUE;
+      return GST_FLOW_OK;
     case GST_EVENT_FLUSH_STOP:
       flush_pad (self, mpad);
       gst_event_unref (event);
-      return TRUE;
+      return GST_FLOW_OK;
     default:
       break;
   }
   if (!GST_EVENT_IS_SERIALIZED (event)) {
     gst_event_unref (event);
-    return TRUE;
+    return GST_FLOW_OK;
   }
   ret = kithara_inlet_push (mpad->inlet, GST_MINI_OBJECT_CAST (event),
       !kithara_in_worker_thread ());
-  return ret == GST_FLOW_OK || ret == KITHARA_FLOW_FULL;
+  return ret == KITHARA_FLOW_FULL ? GST_FLOW_OK : ret;
 }
 
 /* Any raw audio is accepted (and converted); the output format, once
@@ -1100,7 +1104,7 @@ gst_kithara_mixer_request_new_pad (GstElement * element,
       GST_PAD_SINK, "template", templ, NULL);
   g_free (name);
   gst_pad_set_chain_function (GST_PAD (pad), pad_chain);
-  gst_pad_set_event_function (GST_PAD (pad), pad_event);
+  gst_pad_set_event_full_function (GST_PAD (pad), pad_event);
   gst_pad_set_query_function (GST_PAD (pad), pad_query);
   gst_pad_set_link_function (GST_PAD (pad), pad_link);
   pad->inlet = gst_kithara_element_new_inlet (GST_KITHARA_ELEMENT (self));

@@ -328,7 +328,11 @@ gst_kithara_element_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   return ret;
 }
 
-static gboolean
+/* An event function that returns a flow: a serialized event refused by a
+ * flushing or closed inlet says why (FLUSHING, EOS), as the core does for
+ * a flushing pad, instead of a plain FALSE that upstream would take for
+ * GST_FLOW_ERROR when it is a sticky event pushed before a buffer. */
+static GstFlowReturn
 gst_kithara_element_sink_event (GstPad * pad, GstObject * parent,
     GstEvent * event)
 {
@@ -341,7 +345,8 @@ gst_kithara_element_sink_event (GstPad * pad, GstObject * parent,
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_START:
       kithara_inlet_set_flushing (priv->inlet, TRUE);
-      return gst_kithara_element_push_event (self, event);
+      return gst_kithara_element_push_event (self, event) ? GST_FLOW_OK :
+          GST_FLOW_ERROR;
     case GST_EVENT_FLUSH_STOP:{
       GstCaps *caps = gst_pad_get_current_caps (pad);
       GstEvent *start = gst_pad_get_sticky_event (pad,
@@ -372,18 +377,19 @@ gst_kithara_element_sink_event (GstPad * pad, GstObject * parent,
       res = gst_kithara_element_push_event (self, event);
       kithara_node_unlock_tick (priv->node);
       kithara_node_wake (priv->node);
-      return res;
+      return res ? GST_FLOW_OK : GST_FLOW_ERROR;
     }
     default:
       break;
   }
 
   if (!GST_EVENT_IS_SERIALIZED (event))
-    return gst_pad_event_default (pad, parent, event);
+    return gst_pad_event_default (pad, parent, event) ? GST_FLOW_OK :
+        GST_FLOW_ERROR;
 
   ret = kithara_inlet_push (priv->inlet, GST_MINI_OBJECT_CAST (event),
       !kithara_in_worker_thread ());
-  return ret == GST_FLOW_OK || ret == KITHARA_FLOW_FULL;
+  return ret == KITHARA_FLOW_FULL ? GST_FLOW_OK : ret;
 }
 
 /* Caps query for elements that transform caps: ask the peer of the
@@ -820,7 +826,8 @@ add_sink_pad (GstKitharaElement * self, GstPadTemplate * templ,
 
   priv->sinkpad = gst_pad_new_from_template (templ, "sink");
   gst_pad_set_chain_function (priv->sinkpad, gst_kithara_element_chain);
-  gst_pad_set_event_function (priv->sinkpad, gst_kithara_element_sink_event);
+  gst_pad_set_event_full_function (priv->sinkpad,
+      gst_kithara_element_sink_event);
   gst_pad_set_link_function (priv->sinkpad, gst_kithara_element_sink_link);
   gst_pad_set_query_function (priv->sinkpad, gst_kithara_element_sink_query);
   if (proxy_caps) {
