@@ -176,15 +176,30 @@ update_pad_class (GstKitharaMixer * self, GstKitharaMixerPad * pad,
   update_mixer_class (self);
 }
 
+static gpointer
+ref_pad (gconstpointer pad, gpointer unused)
+{
+  return gst_object_ref ((gpointer) pad);
+}
+
+/* The sink pads, each with a reference: to call out without the lock. */
+static GList *
+ref_sink_pads (GstKitharaMixer * self)
+{
+  GList *pads;
+
+  GST_OBJECT_LOCK (self);
+  pads = g_list_copy_deep (GST_ELEMENT (self)->sinkpads, ref_pad, NULL);
+  GST_OBJECT_UNLOCK (self);
+  return pads;
+}
+
 static void
 update_all_classes (GstKitharaMixer * self)
 {
-  GList *pads = NULL, *l;
+  GList *pads, *l;
 
-  GST_OBJECT_LOCK (self);
-  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
-    pads = g_list_prepend (pads, gst_object_ref (l->data));
-  GST_OBJECT_UNLOCK (self);
+  pads = ref_sink_pads (self);
   for (l = pads; l; l = l->next)
     update_pad_class (self, l->data, FALSE);
   g_list_free_full (pads, gst_object_unref);
@@ -732,12 +747,9 @@ src_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
 static void
 forward_to_inputs (GstKitharaMixer * self, GstEvent * event)
 {
-  GList *pads = NULL, *l;
+  GList *pads, *l;
 
-  GST_OBJECT_LOCK (self);
-  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
-    pads = g_list_prepend (pads, gst_object_ref (l->data));
-  GST_OBJECT_UNLOCK (self);
+  pads = ref_sink_pads (self);
   for (l = pads; l; l = l->next)
     gst_pad_push_event (l->data, gst_event_ref (event));
   g_list_free_full (pads, gst_object_unref);
@@ -878,13 +890,10 @@ query_duration (GstKitharaMixer * self, GstQuery * query)
 {
   GstFormat format;
   gint64 longest = -1;
-  GList *pads = NULL, *l;
+  GList *pads, *l;
 
   gst_query_parse_duration (query, &format, NULL);
-  GST_OBJECT_LOCK (self);
-  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
-    pads = g_list_prepend (pads, gst_object_ref (l->data));
-  GST_OBJECT_UNLOCK (self);
+  pads = ref_sink_pads (self);
   for (l = pads; l; l = l->next) {
     gint64 d;
 

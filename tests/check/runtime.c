@@ -924,6 +924,30 @@ GST_START_TEST (test_lifecycle_cycles)
 GST_END_TEST;
 
 /* A state change from inside a tick (pad probe on the worker). */
+static void
+note_finalized (gpointer flag, GObject * where_the_object_was)
+{
+  flag_raise (NULL, flag);
+}
+
+/* Drops the test's reference to @pipeline and waits until @element is
+ * gone: the tick that stopped it on the worker keeps it alive until it
+ * returns, and the leaks check must not run before. */
+static void
+unref_and_wait_finalized (GstElement * pipeline, GstElement * element)
+{
+  Flag gone;
+
+  g_mutex_init (&gone.lock);
+  g_cond_init (&gone.cond);
+  gone.count = 0;
+  g_object_weak_ref (G_OBJECT (element), note_finalized, &gone);
+  gst_object_unref (pipeline);
+  flag_wait (&gone, 1);
+  g_mutex_clear (&gone.lock);
+  g_cond_clear (&gone.cond);
+}
+
 static GstPadProbeReturn
 stop_from_worker (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
@@ -962,7 +986,7 @@ GST_START_TEST (test_state_change_from_worker)
   gst_element_set_state (p, GST_STATE_PLAYING);
   flag_wait (&done, 2);
   gst_object_unref (pad);
-  gst_object_unref (p);
+  unref_and_wait_finalized (p, bin_child (p, "e"));
   g_mutex_clear (&done.lock);
   g_cond_clear (&done.cond);
 }
@@ -990,7 +1014,7 @@ stop_on_error (GstBus * bus, GstMessage * msg, gpointer user_data)
 GST_START_TEST (test_state_change_from_bus_handler)
 {
   GstElement *p = gst_parse_launch ("appsrc name=src format=time ! "
-      "kitharaeq ! fakesink", NULL);
+      "kitharaeq name=e ! fakesink", NULL);
   GstBus *bus = gst_element_get_bus (p);
   GstState state;
   Flag done;
@@ -1010,7 +1034,7 @@ GST_START_TEST (test_state_change_from_bus_handler)
 
   gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
   gst_object_unref (bus);
-  gst_object_unref (p);
+  unref_and_wait_finalized (p, bin_child (p, "e"));
   g_mutex_clear (&done.lock);
   g_cond_clear (&done.cond);
 }
