@@ -240,8 +240,10 @@ stock_read (gpointer source, guint8 * data, gsize frames)
     r->started = TRUE;
   }
   have = MIN (gst_adapter_available (r->adapter) / BPF, frames);
-  gst_adapter_copy (r->adapter, data, 0, have * BPF);
-  gst_adapter_flush (r->adapter, have * BPF);
+  if (have > 0) {
+    gst_adapter_copy (r->adapter, data, 0, have * BPF);
+    gst_adapter_flush (r->adapter, have * BPF);
+  }
   if (have < frames && r->started)
     r->underruns++;
   return have;
