@@ -6,11 +6,16 @@ set -eu
 # Build: compiler and C library headers (gcc only recommends them), meson.
 # Tests: gst-inspect-1.0 (tools); audiotestsrc, decodebin, vorbisenc, opusenc
 # (base); flacenc, lamemp3enc, wavenc (good); Python with PyGObject for the
-# docs and install checks.
+# docs and install checks and examples/decks.py (typelibs: Gst and
+# GstController in gir1.2-gstreamer-1.0, GstPbutils in
+# gir1.2-gst-plugins-base-1.0).
+# Examples played on a sound card: autoaudiosink picks pulsesink (good) or
+# alsasink (gstreamer1.0-alsa).
 PACKAGES="
   gcc libc6-dev pkg-config meson ninja-build
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-alsa
   libsamplerate0-dev
   python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   valgrind

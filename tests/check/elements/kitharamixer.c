@@ -296,7 +296,7 @@ GST_START_TEST (test_mix_is_sum_of_decks)
 GST_END_TEST;
 
 /* 4, 16 and 64 decks playing in real time: the process runs on the main
- * thread, the worker, the mixer's src task and GLib's thread-pool spawner;
+ * thread, the worker, the mixer's src task and an idle GLib pool thread;
  * stock GStreamer's thread count for the same decks is reported beside
  * it. */
 static guint
