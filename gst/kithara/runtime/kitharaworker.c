@@ -452,7 +452,9 @@ kithara_worker_wait_parked (KitharaWorker * worker)
   g_return_if_fail (thread_worker == NULL);
 
   g_mutex_lock (&worker->lock);
-  while (!worker->parked)
+  /* A lock-free kick does not clear "parked" itself: a pending kick means
+   * the worker is about to run. */
+  while (!worker->parked || g_atomic_int_get (&worker->kicked))
     g_cond_wait (&worker->tick_done_cond, &worker->lock);
   g_mutex_unlock (&worker->lock);
 }
