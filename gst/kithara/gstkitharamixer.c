@@ -357,8 +357,8 @@ handle_pad_event (GstKitharaMixer * self, GstKitharaMixerPad * pad,
   gst_event_unref (event);
 }
 
-/* Takes input from the pad's inlet until the pad has data for the block
- * that ends at @need (or anything, before the output is configured). */
+/* Takes input from the pad's inlet until the pad has data up to the end
+ * of the next block (before the output format is known: until caps). */
 static void
 fill_pad (GstKitharaMixer * self, GstKitharaMixerPad * pad)
 {
