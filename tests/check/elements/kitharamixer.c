@@ -54,23 +54,34 @@ teardown (void)
 
 /* A stereo FLAC file of @frames frames of a @freq Hz sine, encoded by a
  * gst-launch-1.0 process, so that no streaming thread of ours is left
- * idle in this process's thread pool (the thread counts stay exact). */
+ * idle in this process's thread pool (the thread counts stay exact).  The
+ * child sees only the system's plugins: this build's may be instrumented
+ * with a sanitizer that gst-launch-1.0 is not. */
 static gchar *
 make_flac (const gchar * name, gdouble freq, guint frames)
 {
   gchar *path = g_build_filename (tmp_dir, name, NULL);
-  gchar *desc, *cmd, *err = NULL;
+  gchar *desc, *err = NULL, **argv = NULL, **envp = g_get_environ ();
+  const gchar *own[] = { "GST_PLUGIN_PATH", "GST_PLUGIN_PATH_1_0",
+    "GST_REGISTRY", "GST_TRACERS", "LD_LIBRARY_PATH", "LD_PRELOAD"
+  };
   gint status = -1;
+  guint i;
 
   fail_unless (frames % 480 == 0);
-  desc = g_strdup_printf ("audiotestsrc num-buffers=%u samplesperbuffer=480 "
-      "freq=%g volume=0.4 ! audio/x-raw,format=S16LE,rate=%d,channels=2 ! "
-      "flacenc ! filesink location=\"%s\"", frames / 480, freq, RATE, path);
-  cmd = g_strdup_printf ("gst-launch-1.0 -q %s", desc);
-  fail_unless (g_spawn_command_line_sync (cmd, NULL, &err, &status, NULL));
-  fail_unless (g_spawn_check_wait_status (status, NULL), "%s: %s", cmd, err);
+  for (i = 0; i < G_N_ELEMENTS (own); i++)
+    envp = g_environ_unsetenv (envp, own[i]);
+  desc = g_strdup_printf ("gst-launch-1.0 -q audiotestsrc num-buffers=%u "
+      "samplesperbuffer=480 freq=%g volume=0.4 ! audio/x-raw,format=S16LE,"
+      "rate=%d,channels=2 ! flacenc ! filesink location=\"%s\"",
+      frames / 480, freq, RATE, path);
+  fail_unless (g_shell_parse_argv (desc, NULL, &argv, NULL));
+  fail_unless (g_spawn_sync (NULL, argv, envp, G_SPAWN_SEARCH_PATH, NULL,
+          NULL, NULL, &err, &status, NULL));
+  fail_unless (g_spawn_check_wait_status (status, NULL), "%s: %s", desc, err);
   g_free (err);
-  g_free (cmd);
+  g_strfreev (argv);
+  g_strfreev (envp);
   g_free (desc);
   return path;
 }
