@@ -476,10 +476,10 @@ finish (GstKitharaMixer * self)
   return KITHARA_TICK_DONE;
 }
 
+/* Takes input and mixes the next block if it can. */
 static KitharaTickResult
-gst_kithara_mixer_tick (GstKitharaElement * base)
+mix_next (GstKitharaMixer * self)
 {
-  GstKitharaMixer *self = GST_KITHARA_MIXER (base);
   gboolean all_ready = TRUE, all_finished = TRUE, any_block = FALSE;
   gboolean forced;
   guint64 last_end = 0;
@@ -537,6 +537,28 @@ gst_kithara_mixer_tick (GstKitharaElement * base)
   kithara_handoff_push (self->handoff, GST_MINI_OBJECT (mix_block (self,
               frames, forced && !all_ready)));
   return KITHARA_TICK_PROGRESS;
+}
+
+/* The mixer gets one tick per worker pass, and a pass over hundreds of
+ * decks can last longer than a block: a tick mixes as many blocks as are
+ * ready and fit, within a small budget, so the output keeps up. */
+#define MAX_BLOCKS_PER_TICK 8
+#define TICK_BUDGET_US 1000
+
+static KitharaTickResult
+gst_kithara_mixer_tick (GstKitharaElement * base)
+{
+  GstKitharaMixer *self = GST_KITHARA_MIXER (base);
+  gint64 start = g_get_monotonic_time ();
+  KitharaTickResult result = mix_next (self);
+  guint blocks = 1;
+
+  while (result == KITHARA_TICK_PROGRESS && blocks < MAX_BLOCKS_PER_TICK &&
+      g_get_monotonic_time () - start < TICK_BUDGET_US) {
+    result = mix_next (self);
+    blocks++;
+  }
+  return result;
 }
 
 /* ------------------------------------------------------------------ */
