@@ -46,6 +46,13 @@ enum
 { STOCK, KITHARA };
 static const gchar *side_names[] = { "stock", "kithara" };
 
+/* Options; a child gets the parent's (and --run). */
+static gint opt_repeats = 3, opt_contexts = 1;
+static gdouble opt_seconds = 5, opt_warmup = 2, opt_eq_gain = 6;
+static gchar *opt_counts = NULL, *opt_rates = NULL, *opt_output = NULL;
+static gchar *opt_run = NULL;
+static gboolean opt_verbose = FALSE;
+
 /* One run, as the child reports it. */
 typedef struct
 {
@@ -336,21 +343,23 @@ static gchar *
 eq_gains (void)
 {
   GString *s = g_string_new ("num-bands=10");
+  gchar gain[G_ASCII_DTOSTR_BUF_SIZE];
   guint i;
 
   for (i = 0; i < 10; i++)
-    g_string_append_printf (s, " band%u::gain=%d", i, i % 2 ? -6 : 6);
+    g_string_append_printf (s, " band%u::gain=%s", i, g_ascii_dtostr (gain,
+            sizeof (gain), i % 2 ? -opt_eq_gain : opt_eq_gain));
   return g_string_free (s, FALSE);
 }
 
-/* With @contexts > 1 the decks are dealt round-robin to that many worker
+/* With --contexts K > 1 the decks are dealt round-robin to K worker
  * contexts ("default", the mixer's, then deck1, deck2...). */
 static gchar *
-pipeline_description (gint side, const gchar * file, guint n, guint contexts)
+pipeline_description (gint side, const gchar * file, guint n)
 {
   gchar *gains = eq_gains ();
   GString *d = g_string_new (NULL);
-  guint i;
+  guint contexts = MAX (opt_contexts, 1), i;
 
   g_string_append_printf (d, "%s name=m ! " CAPS " ! fakesink name=out "
       "sync=true", side == KITHARA ? "kitharamixer" : "audiomixer");
@@ -400,10 +409,11 @@ bus_trouble (GstElement * pipeline)
 }
 
 static void
-run_once (gint side, const gchar * file, guint n, guint contexts,
-    gdouble warmup, gdouble seconds, gboolean verbose, Run * r)
+run_once (gint side, const gchar * file, guint n, Run * r)
 {
-  gchar *desc = pipeline_description (side, file, n, contexts), *trouble;
+  gchar *desc = pipeline_description (side, file, n), *trouble;
+  gdouble warmup = opt_warmup, seconds = opt_seconds;
+  gboolean verbose = opt_verbose;
   GError *err = NULL;
   GstElement *pipeline = gst_parse_launch (desc, &err), *mixer;
   GstStateChangeReturn ret;
@@ -539,10 +549,6 @@ print_run (const Run * r)
 /* ------------------------------------------------------------------ */
 /* The parent: files, runs in child processes, medians, table, CSV, plot */
 
-static gint opt_repeats = 3, opt_contexts = 1;
-static gdouble opt_seconds = 5, opt_warmup = 2;
-static gchar *opt_counts = NULL, *opt_rates = NULL, *opt_output = NULL;
-static gboolean opt_verbose = FALSE;
 static const gchar *self_path;
 
 static gchar *
@@ -573,11 +579,13 @@ run_in_child (gint side, const gchar * file, guint n, Run * r)
 {
   gchar *count = g_strdup_printf ("%u", n);
   gchar warmup[G_ASCII_DTOSTR_BUF_SIZE], seconds[G_ASCII_DTOSTR_BUF_SIZE];
-  gchar contexts[16];
-  const gchar *argv[] = { self_path, "--run", side_names[side], file, count,
-    contexts, g_ascii_dtostr (warmup, sizeof (warmup), opt_warmup),
-    g_ascii_dtostr (seconds, sizeof (seconds), opt_seconds),
-    opt_verbose ? "--verbose" : NULL, NULL
+  gchar gain[G_ASCII_DTOSTR_BUF_SIZE], contexts[16];
+  const gchar *argv[] = { self_path, "--run", side_names[side],
+    "--contexts", contexts,
+    "--eq-gain", g_ascii_dtostr (gain, sizeof (gain), opt_eq_gain),
+    "--warmup", g_ascii_dtostr (warmup, sizeof (warmup), opt_warmup),
+    "--seconds", g_ascii_dtostr (seconds, sizeof (seconds), opt_seconds),
+    file, count, opt_verbose ? "--verbose" : NULL, NULL
   };
   gchar *out = NULL;
   gint status = 0;
@@ -794,10 +802,16 @@ plot (const gchar * dir, const gchar * csv, const gchar * png,
     goto out;
   {
     const gchar *argv[] = { gnuplot, script_path, NULL };
+    gchar *errors = NULL;
 
+    /* gnuplot warns about series without points (no run behind real
+     * time); only its errors are worth showing. */
     ok = g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_DEFAULT, NULL,
-        NULL, NULL, NULL, &status, NULL) && g_spawn_check_wait_status (status,
-        NULL);
+        NULL, NULL, &errors, &status, NULL) &&
+        g_spawn_check_wait_status (status, NULL);
+    if (!ok)
+      g_printerr ("gnuplot failed: %s\n", errors ? errors : "");
+    g_free (errors);
   }
   g_unlink (script_path);
 out:
@@ -835,8 +849,14 @@ static GOptionEntry entries[] = {
       "Write PREFIX.csv and PREFIX.png (default bench-decks)", "PREFIX"},
   {"contexts", 'c', 0, G_OPTION_ARG_INT, &opt_contexts,
       "Kithara worker contexts the decks are spread over (default 1)", "K"},
+  {"eq-gain", 'g', 0, G_OPTION_ARG_DOUBLE, &opt_eq_gain,
+        "Gain of the EQ bands, alternating + and - (default 6 dB; 0 = flat)",
+      "DB"},
   {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
-      "Context switches per thread name, on stderr", NULL},
+      "Per run on stderr: context switches per thread name, busy time per "
+        "kithara element", NULL},
+  {"run", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_run,
+      "One measurement in this process: --run SIDE FILE N", "SIDE"},
   {NULL}
 };
 
@@ -850,21 +870,6 @@ main (int argc, char **argv)
   FILE *csv;
 
   gst_init (&argc, &argv);
-  if (argc >= 8 && g_str_equal (argv[1], "--run")) {
-    gdouble warmup = g_ascii_strtod (argv[6], NULL);
-    gdouble seconds = g_ascii_strtod (argv[7], NULL);
-    Run run;
-
-    /* A run that hangs (a deadlock at high N) ends here, and the parent
-     * reports it, instead of stalling the benchmark. */
-    alarm (START_TIMEOUT_S + (guint) (warmup + seconds) + 60);
-    run_once (g_str_equal (argv[2], "kithara") ? KITHARA : STOCK, argv[3],
-        atoi (argv[4]), MAX (atoi (argv[5]), 1), warmup, seconds, argc > 8,
-        &run);
-    print_run (&run);
-    return 0;
-  }
-
   ctx = g_option_context_new ("- N decks in real time, kithara and stock");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
@@ -872,6 +877,20 @@ main (int argc, char **argv)
     return 2;
   }
   g_option_context_free (ctx);
+
+  if (opt_run) {
+    Run run;
+
+    if (argc != 3)
+      return 2;
+    /* A run that hangs (a deadlock at high N) ends here, and the parent
+     * reports it, instead of stalling the benchmark. */
+    alarm (START_TIMEOUT_S + (guint) (opt_warmup + opt_seconds) + 60);
+    run_once (g_str_equal (opt_run, "kithara") ? KITHARA : STOCK, argv[1],
+        atoi (argv[2]), &run);
+    print_run (&run);
+    return 0;
+  }
   self_path = argv[0];
   counts = parse_list (opt_counts ? opt_counts : "1,16,64,200", &n_counts);
   rates = parse_list (opt_rates ? opt_rates : "44100,48000", &n_rates);
@@ -898,8 +917,9 @@ main (int argc, char **argv)
       "mixer_underruns,forced_blocks,missed_deck_blocks,worker_busy_percent,"
       "worker_wakeups_per_s,worker_csw_per_s,start_s,failure\n");
 
-  g_print ("N decks (filesrc, FLAC stereo) of decode -> 10-band EQ -> "
-      "resample -> mix to " CAPS " -> fakesink sync=true, in real time\n"
+  g_print ("N decks (filesrc, FLAC stereo) of decode -> EQ (10 bands at "
+      "alternating +-%g dB) -> resample -> mix to " CAPS " -> fakesink "
+      "sync=true, in real time\n"
       "  kithara: kitharadecode ! kitharaeq ! kithararesample "
       "quality=sinc-fastest ! kitharamixer (%d worker context%s)\n"
       "  stock:   decodebin ! audioconvert ! F32 ! equalizer-nbands ! "
@@ -916,7 +936,8 @@ main (int argc, char **argv)
       "  wkbusy, wk/blk  the mixer's worker: busy time (of one core), context "
       "switches per block\n"
       "Targets: threads constant in N; kithara CPU at N=200 <= 1/3 of "
-      "stock's; < 1 context switch per 10 ms block\n", opt_contexts,
+      "stock's; < 1 context switch per 10 ms block\n", opt_eq_gain,
+      opt_contexts,
       opt_contexts > 1 ? "s" : "", opt_repeats, opt_warmup, opt_seconds,
       opt_seconds * BLOCKS_PER_S);
 
