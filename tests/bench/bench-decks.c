@@ -49,6 +49,7 @@ static const gchar *side_names[] = { "stock", "kithara" };
 /* Options; a child gets the parent's (and --run). */
 static gint opt_repeats = 3, opt_contexts = 1;
 static gdouble opt_seconds = 5, opt_warmup = 2, opt_eq_gain = 6;
+static gint opt_mixer_latency = 0;
 static gchar *opt_counts = NULL, *opt_rates = NULL, *opt_output = NULL;
 static gchar *opt_run = NULL;
 static gboolean opt_verbose = FALSE;
@@ -361,8 +362,13 @@ pipeline_description (gint side, const gchar * file, guint n)
   GString *d = g_string_new (NULL);
   guint contexts = MAX (opt_contexts, 1), i;
 
-  g_string_append_printf (d, "%s name=m ! " CAPS " ! fakesink name=out "
-      "sync=true", side == KITHARA ? "kitharamixer" : "audiomixer");
+  if (side == KITHARA && opt_mixer_latency > 0)
+    g_string_append_printf (d, "kitharamixer name=m latency=%" G_GUINT64_FORMAT,
+        (guint64) opt_mixer_latency * GST_MSECOND);
+  else
+    g_string_append (d, side == KITHARA ? "kitharamixer name=m" :
+        "audiomixer name=m");
+  g_string_append (d, " ! " CAPS " ! fakesink name=out sync=true");
   for (i = 0; i < n; i++) {
     if (side == KITHARA) {
       gchar *ctx = i % contexts ? g_strdup_printf ("context=deck%u",
@@ -579,9 +585,9 @@ run_in_child (gint side, const gchar * file, guint n, Run * r)
 {
   gchar *count = g_strdup_printf ("%u", n);
   gchar warmup[G_ASCII_DTOSTR_BUF_SIZE], seconds[G_ASCII_DTOSTR_BUF_SIZE];
-  gchar gain[G_ASCII_DTOSTR_BUF_SIZE], contexts[16];
+  gchar gain[G_ASCII_DTOSTR_BUF_SIZE], contexts[16], latency[16];
   const gchar *argv[] = { self_path, "--run", side_names[side],
-    "--contexts", contexts,
+    "--contexts", contexts, "--mixer-latency", latency,
     "--eq-gain", g_ascii_dtostr (gain, sizeof (gain), opt_eq_gain),
     "--warmup", g_ascii_dtostr (warmup, sizeof (warmup), opt_warmup),
     "--seconds", g_ascii_dtostr (seconds, sizeof (seconds), opt_seconds),
@@ -592,6 +598,7 @@ run_in_child (gint side, const gchar * file, guint n, Run * r)
   GError *err = NULL;
 
   g_snprintf (contexts, sizeof (contexts), "%d", opt_contexts);
+  g_snprintf (latency, sizeof (latency), "%d", opt_mixer_latency);
   memset (r, 0, sizeof (*r));
   if (!g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_DEFAULT, NULL,
           NULL, &out, NULL, &status, &err)) {
@@ -849,6 +856,8 @@ static GOptionEntry entries[] = {
       "Write PREFIX.csv and PREFIX.png (default bench-decks)", "PREFIX"},
   {"contexts", 'c', 0, G_OPTION_ARG_INT, &opt_contexts,
       "Kithara worker contexts the decks are spread over (default 1)", "K"},
+  {"mixer-latency", 'l', 0, G_OPTION_ARG_INT, &opt_mixer_latency,
+      "kitharamixer's latency (default: the element's, 50 ms)", "MS"},
   {"eq-gain", 'g', 0, G_OPTION_ARG_DOUBLE, &opt_eq_gain,
         "Gain of the EQ bands, alternating + and - (default 6 dB; 0 = flat)",
       "DB"},
@@ -866,7 +875,7 @@ main (int argc, char **argv)
   GOptionContext *ctx;
   GError *err = NULL;
   guint *counts, *rates, n_counts, n_rates, r, c, i;
-  gchar *dir, **files, *csv_path, *png_path;
+  gchar *dir, **files, *csv_path, *png_path, *latency;
   FILE *csv;
 
   gst_init (&argc, &argv);
@@ -917,11 +926,13 @@ main (int argc, char **argv)
       "mixer_underruns,forced_blocks,missed_deck_blocks,worker_busy_percent,"
       "worker_wakeups_per_s,worker_csw_per_s,start_s,failure\n");
 
+  latency = opt_mixer_latency > 0 ? g_strdup_printf (", latency %d ms",
+      opt_mixer_latency) : g_strdup ("");
   g_print ("N decks (filesrc, FLAC stereo) of decode -> EQ (10 bands at "
       "alternating +-%g dB) -> resample -> mix to " CAPS " -> fakesink "
       "sync=true, in real time\n"
       "  kithara: kitharadecode ! kitharaeq ! kithararesample "
-      "quality=sinc-fastest ! kitharamixer (%d worker context%s)\n"
+      "quality=sinc-fastest ! kitharamixer (%d worker context%s%s)\n"
       "  stock:   decodebin ! audioconvert ! F32 ! equalizer-nbands ! "
       "audioresample quality=6 ! queue (4 buffers/50 ms) ! audiomixer\n"
       "Each run a fresh process, the sides alternating, medians of %d; "
@@ -937,9 +948,9 @@ main (int argc, char **argv)
       "switches per block\n"
       "Targets: threads constant in N; kithara CPU at N=200 <= 1/3 of "
       "stock's; < 1 context switch per 10 ms block\n", opt_eq_gain,
-      opt_contexts,
-      opt_contexts > 1 ? "s" : "", opt_repeats, opt_warmup, opt_seconds,
-      opt_seconds * BLOCKS_PER_S);
+      opt_contexts, opt_contexts > 1 ? "s" : "", latency, opt_repeats,
+      opt_warmup, opt_seconds, opt_seconds * BLOCKS_PER_S);
+  g_free (latency);
 
   for (r = 0; r < n_rates; r++) {
     g_print ("\n%u Hz input (%s)\n", rates[r], rates[r] == 48000 ?
