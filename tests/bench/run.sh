@@ -9,7 +9,8 @@ scripts/install-deps.sh gnuplot-nox
 scripts/build.sh
 export GST_PLUGIN_PATH="$PWD/build/gst/kithara:$PWD/build/ext/samplerate"
 for b in build/tests/bench/bench-*; do
-  [ -x "$b" ] || continue
+  # only the programs, not meson's bench-*.p object directories
+  [ -f "$b" ] && [ -x "$b" ] || continue
   echo "== $(basename "$b")"
   case "$(basename "$b")" in
     bench-live-streams) "$b" "${1:-200}" ;;
