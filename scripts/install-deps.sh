@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs the Debian 12 packages Kithara needs to build, test and run its
 # demo, if any is missing.  Needs root (or sudo) when something is missing.
+# Extra packages given as arguments are installed too (the benchmarks' own,
+# which the tests do not need).
 set -eu
 
 # Build: compiler and C library headers (gcc only recommends them), meson.
@@ -19,6 +21,7 @@ PACKAGES="
   libsamplerate0-dev
   python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   valgrind
+  $*
 "
 
 missing=""

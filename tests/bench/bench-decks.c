@@ -1,0 +1,1002 @@
+/* bench-decks: N decks of decode -> EQ -> resample -> mix, played in real
+ * time, kithara against the stock equivalent.
+ *
+ * kithara: kitharamixer ! CAPS ! fakesink sync=true, N x
+ *          filesrc ! kitharadecode ! kitharaeq ! kithararesample ! m.
+ * stock:   audiomixer ! CAPS ! fakesink sync=true, N x
+ *          filesrc ! decodebin ! audioconvert ! F32 ! equalizer-nbands
+ *          ! audioresample ! queue ! m.
+ *
+ * Both EQs have 10 bands at alternating +-6 dB; both resamplers are set to
+ * about the same quality (SNR of a 44.1 -> 48 kHz sine: sinc-fastest
+ * 119 dB, audioresample quality=6 122 dB); both sides work in F32; the
+ * stock queue holds what a kithara inlet holds (4 buffers or 50 ms), and
+ * both mixers put out 10 ms blocks.  The input is a FLAC file the
+ * benchmark encodes first: 44.1 kHz (every deck resamples) and 48 kHz
+ * (both resamplers pass through).
+ *
+ * Every run is a fresh process (this program with --run), so that thread
+ * pools and caches do not carry over; the two sides alternate, medians of
+ * the repetitions are reported.  After a warm-up in PLAYING, over a fixed
+ * wall-clock window: process CPU, thread count, context switches (all
+ * threads), and underruns with one definition for both sides: buffers
+ * reaching the sink's pad after they are due there (base time + running
+ * time + pipeline latency), no tolerance.  For kithara also
+ * kitharamixer's own stats (underruns, blocks mixed without a late deck)
+ * and the worker's.  Results go to stdout, a CSV and a PNG plot (gnuplot).
+ */
+#include <gst/gst.h>
+#include <gst/base/gstbasesink.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "benchutil.h"
+
+#define CAPS "audio/x-raw,format=F32LE,rate=48000,channels=2"
+#define BLOCKS_PER_S 100        /* both mixers put out 10 ms buffers */
+#define START_TIMEOUT_S 60
+/* Audio beyond warm-up and window, for the time it takes to start. */
+#define FILE_MARGIN_S 10
+/* Audio delivered per second below which a run fell behind real time. */
+#define REALTIME_MIN 0.95
+
+enum
+{ STOCK, KITHARA };
+static const gchar *side_names[] = { "stock", "kithara" };
+
+/* Options; a child gets the parent's (and --run). */
+static gint opt_repeats = 3, opt_contexts = 1;
+static gdouble opt_seconds = 5, opt_warmup = 2, opt_eq_gain = 6;
+static gint opt_mixer_latency = 0;
+static gchar *opt_counts = NULL, *opt_rates = NULL, *opt_output = NULL;
+static gchar *opt_run = NULL;
+static gboolean opt_verbose = FALSE;
+
+/* One run, as the child reports it. */
+typedef struct
+{
+  gboolean ok;
+  gchar failure[200];
+  gdouble start_s;              /* set_state (PLAYING) until PLAYING */
+  gdouble threads, cpu_percent, csw_per_s;
+  gdouble buffers, late, max_late_ms, realtime;
+  /* kithara only */
+  gdouble mixer_underruns, forced_blocks, missed_deck_blocks;
+  gdouble worker_busy_percent, worker_wakeups_per_s, worker_csw_per_s;
+} Run;
+
+/* The figures above, start_s to worker_csw_per_s, one after the other:
+ * the child prints them in this order and medians go through them all. */
+#define RUN_FIELDS 14
+G_STATIC_ASSERT (G_STRUCT_OFFSET (Run, worker_csw_per_s) -
+    G_STRUCT_OFFSET (Run, start_s) == (RUN_FIELDS - 1) * sizeof (gdouble));
+
+/* ------------------------------------------------------------------ */
+/* The child: one pipeline, one measurement */
+
+typedef struct
+{
+  GMutex lock;
+  GstElement *sink;
+  GstSegment segment;
+  guint64 buffers, late;
+  GstClockTime duration;
+  GstClockTimeDiff max_late;
+} Probe;
+
+/* Counts what reaches the sink and how late, the same way for both sides:
+ * due = base time + running time + latency, when the sink would render
+ * it; arriving after that is an underrun. */
+static GstPadProbeReturn
+sink_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Probe *p = user_data;
+  GstBuffer *buf;
+  GstClock *clock;
+  GstClockTime rt, now;
+  GstClockTimeDiff late;
+
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+    if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT) {
+      g_mutex_lock (&p->lock);
+      gst_event_copy_segment (event, &p->segment);
+      g_mutex_unlock (&p->lock);
+    }
+    return GST_PAD_PROBE_OK;
+  }
+
+  buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  clock = gst_element_get_clock (p->sink);
+  if (clock == NULL || GST_STATE (p->sink) != GST_STATE_PLAYING) {
+    if (clock)
+      gst_object_unref (clock);
+    return GST_PAD_PROBE_OK;
+  }
+  now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+
+  g_mutex_lock (&p->lock);
+  rt = gst_segment_to_running_time (&p->segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buf));
+  if (GST_CLOCK_TIME_IS_VALID (rt)) {
+    late = GST_CLOCK_DIFF (gst_element_get_base_time (p->sink) + rt +
+        gst_base_sink_get_latency (GST_BASE_SINK (p->sink)), now);
+    p->buffers++;
+    if (late > 0)
+      p->late++;
+    p->max_late = MAX (p->max_late, late);
+    if (GST_BUFFER_DURATION_IS_VALID (buf))
+      p->duration += GST_BUFFER_DURATION (buf);
+  }
+  g_mutex_unlock (&p->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+typedef struct
+{
+  guint64 underruns, forced, missed, busy_ns, wakeups;
+  gint worker_tid;
+} MixerStats;
+
+static gboolean
+sum_missed (GQuark field, const GValue * value, gpointer user_data)
+{
+  guint64 missed = 0;
+
+  if (GST_VALUE_HOLDS_STRUCTURE (value) &&
+      gst_structure_get_uint64 (gst_value_get_structure (value),
+          "missed-blocks", &missed))
+    *(guint64 *) user_data += missed;
+  return TRUE;
+}
+
+static void
+mixer_stats (GstElement * mixer, MixerStats * m)
+{
+  GstStructure *s, *pads = NULL, *worker = NULL;
+
+  memset (m, 0, sizeof (*m));
+  g_object_get (mixer, "stats", &s, NULL);
+  gst_structure_get (s, "underruns", G_TYPE_UINT64, &m->underruns,
+      "forced-blocks", G_TYPE_UINT64, &m->forced,
+      "pads", GST_TYPE_STRUCTURE, &pads,
+      "worker", GST_TYPE_STRUCTURE, &worker, NULL);
+  if (pads) {
+    gst_structure_foreach (pads, sum_missed, &m->missed);
+    gst_structure_free (pads);
+  }
+  if (worker) {
+    gst_structure_get (worker, "busy-ns", G_TYPE_UINT64, &m->busy_ns,
+        "wakeups", G_TYPE_UINT64, &m->wakeups,
+        "thread-id", G_TYPE_INT, &m->worker_tid, NULL);
+    gst_structure_free (worker);
+  }
+  gst_structure_free (s);
+}
+
+/* Voluntary and involuntary context switches of one thread of this
+ * process. */
+static void
+thread_csw_split (const gchar * tid, gint64 * voluntary, gint64 * involuntary)
+{
+  gchar *path = g_strdup_printf ("/proc/self/task/%s/status", tid);
+  gchar *text = NULL, *p;
+
+  *voluntary = *involuntary = 0;
+  if (g_file_get_contents (path, &text, NULL, NULL)) {
+    if ((p = strstr (text, "\nvoluntary_ctxt_switches:")))
+      *voluntary = g_ascii_strtoll (p + strlen ("\nvoluntary_ctxt_switches:"),
+          NULL, 10);
+    if ((p = strstr (text, "\nnonvoluntary_ctxt_switches:")))
+      *involuntary = g_ascii_strtoll (p +
+          strlen ("\nnonvoluntary_ctxt_switches:"), NULL, 10);
+  }
+  g_free (text);
+  g_free (path);
+}
+
+static gint64
+thread_csw (const gchar * tid)
+{
+  gint64 v, i;
+
+  thread_csw_split (tid, &v, &i);
+  return v + i;
+}
+
+/* Thread name with digits dropped ("queue12:src" -> "queue:src"), so that
+ * the threads of all decks add up under one name. */
+static gchar *
+thread_group (const gchar * tid)
+{
+  gchar *path = g_strdup_printf ("/proc/self/task/%s/comm", tid);
+  gchar *name = NULL, *out, *o;
+  const gchar *c;
+
+  if (!g_file_get_contents (path, &name, NULL, NULL))
+    name = g_strdup ("?");
+  out = o = g_malloc (strlen (name) + 1);
+  for (c = name; *c && *c != '\n'; c++)
+    if (!g_ascii_isdigit (*c))
+      *o++ = *c;
+  *o = '\0';
+  g_free (name);
+  g_free (path);
+  return out;
+}
+
+/* tid -> voluntary and involuntary context switches so far, for every
+ * thread of the process. */
+static GHashTable *
+threads_snapshot (void)
+{
+  GHashTable *t = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const gchar *tid;
+
+  while (dir && (tid = g_dir_read_name (dir))) {
+    gint64 *csw = g_new (gint64, 2);
+
+    thread_csw_split (tid, &csw[0], &csw[1]);
+    g_hash_table_insert (t, g_strdup (tid), csw);
+  }
+  if (dir)
+    g_dir_close (dir);
+  return t;
+}
+
+/* Prints, per thread name, how many threads and their context switches
+ * per second over the window (threads that lived through it). */
+static void
+print_thread_breakdown (GHashTable * before, GHashTable * after,
+    gdouble seconds)
+{
+  GHashTable *groups = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, g_free);
+  GHashTableIter it;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&it, after);
+  while (g_hash_table_iter_next (&it, &key, &value)) {
+    gint64 *old = g_hash_table_lookup (before, key), *now = value, *g;
+    gchar *group;
+
+    if (old == NULL)
+      continue;
+    group = thread_group (key);
+    g = g_hash_table_lookup (groups, group);
+    if (g == NULL) {
+      g = g_new0 (gint64, 3);
+      g_hash_table_insert (groups, g_strdup (group), g);
+    }
+    g[0]++;
+    g[1] += now[0] - old[0];
+    g[2] += now[1] - old[1];
+    g_free (group);
+  }
+  g_hash_table_iter_init (&it, groups);
+  while (g_hash_table_iter_next (&it, &key, &value)) {
+    gint64 *g = value;
+
+    g_printerr ("    %-24s %5" G_GINT64_FORMAT " threads %8.0f + %6.0f "
+        "csw/s (voluntary + involuntary)\n", (gchar *) key, g[0],
+        g[1] / seconds, g[2] / seconds);
+  }
+  g_hash_table_unref (groups);
+}
+
+/* Kithara element kind -> busy time of all its nodes so far (ns). */
+static GHashTable *
+busy_snapshot (GstElement * pipeline)
+{
+  GHashTable *t = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  GValue item = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object (&item);
+    GstElementFactory *f = gst_element_get_factory (e);
+    const gchar *kind = f ? GST_OBJECT_NAME (f) : NULL;
+    GstStructure *s;
+    guint64 busy = 0, *sum;
+
+    if (kind && g_str_has_prefix (kind, "kithara") &&
+        g_object_class_find_property (G_OBJECT_GET_CLASS (e), "stats")) {
+      g_object_get (e, "stats", &s, NULL);
+      gst_structure_get_uint64 (s, "busy-ns", &busy);
+      gst_structure_free (s);
+      sum = g_hash_table_lookup (t, kind);
+      if (sum == NULL) {
+        sum = g_new0 (guint64, 1);
+        g_hash_table_insert (t, g_strdup (kind), sum);
+      }
+      *sum += busy;
+    }
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return t;
+}
+
+static void
+print_busy (GHashTable * before, GHashTable * after, gdouble seconds)
+{
+  GHashTableIter it;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&it, after);
+  while (g_hash_table_iter_next (&it, &key, &value)) {
+    guint64 *old = g_hash_table_lookup (before, key);
+
+    g_printerr ("    %-24s busy %5.1f %% of one core\n", (gchar *) key,
+        (*(guint64 *) value - (old ? *old : 0)) / 1e7 / seconds);
+  }
+}
+
+static gchar *
+eq_gains (void)
+{
+  GString *s = g_string_new ("num-bands=10");
+  gchar gain[G_ASCII_DTOSTR_BUF_SIZE];
+  guint i;
+
+  for (i = 0; i < 10; i++)
+    g_string_append_printf (s, " band%u::gain=%s", i, g_ascii_dtostr (gain,
+            sizeof (gain), i % 2 ? -opt_eq_gain : opt_eq_gain));
+  return g_string_free (s, FALSE);
+}
+
+/* With --contexts K > 1 the decks are dealt round-robin to K worker
+ * contexts ("default", the mixer's, then deck1, deck2...). */
+static gchar *
+pipeline_description (gint side, const gchar * file, guint n)
+{
+  gchar *gains = eq_gains ();
+  GString *d = g_string_new (NULL);
+  guint contexts = MAX (opt_contexts, 1), i;
+
+  if (side == KITHARA && opt_mixer_latency > 0)
+    g_string_append_printf (d, "kitharamixer name=m latency=%" G_GUINT64_FORMAT,
+        (guint64) opt_mixer_latency * GST_MSECOND);
+  else
+    g_string_append (d, side == KITHARA ? "kitharamixer name=m" :
+        "audiomixer name=m");
+  g_string_append (d, " ! " CAPS " ! fakesink name=out sync=true");
+  for (i = 0; i < n; i++) {
+    if (side == KITHARA) {
+      gchar *ctx = i % contexts ? g_strdup_printf ("context=deck%u",
+          i % contexts) : g_strdup ("");
+
+      g_string_append_printf (d, " filesrc location=\"%s\" ! kitharadecode "
+          "%s ! kitharaeq %s %s ! kithararesample quality=sinc-fastest %s ! "
+          "m.", file, ctx, ctx, gains, ctx);
+      g_free (ctx);
+    } else
+      /* F32 as on the kithara side (audioconvert would otherwise keep
+       * the decoder's S16 for the EQ and the resampler); the queue holds
+       * what a kithara inlet holds by default. */
+      g_string_append_printf (d, " filesrc location=\"%s\" ! decodebin ! "
+          "audioconvert ! audio/x-raw,format=F32LE ! equalizer-nbands %s ! "
+          "audioresample quality=6 ! queue max-size-buffers=4 "
+          "max-size-time=50000000 max-size-bytes=0 ! m.", file, gains);
+  }
+  g_free (gains);
+  return g_string_free (d, FALSE);
+}
+
+/* The first error or EOS on the bus, as text, or NULL. */
+static gchar *
+bus_trouble (GstElement * pipeline)
+{
+  GstMessage *msg = gst_bus_pop_filtered (GST_ELEMENT_BUS (pipeline),
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  gchar *text = NULL;
+
+  if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *err = NULL;
+
+    gst_message_parse_error (msg, &err, NULL);
+    text = g_strdup_printf ("error from %s: %s", GST_MESSAGE_SRC_NAME (msg),
+        err->message);
+    g_error_free (err);
+  } else if (msg) {
+    text = g_strdup ("EOS before the end of the window");
+  }
+  if (msg)
+    gst_message_unref (msg);
+  return text;
+}
+
+static void
+run_once (gint side, const gchar * file, guint n, Run * r)
+{
+  gchar *desc = pipeline_description (side, file, n), *trouble;
+  gdouble warmup = opt_warmup, seconds = opt_seconds;
+  gboolean verbose = opt_verbose;
+  GError *err = NULL;
+  GstElement *pipeline = gst_parse_launch (desc, &err), *mixer;
+  GstStateChangeReturn ret;
+  GHashTable *threads0 = NULL, *threads1, *busy0 = NULL, *busy1;
+  BenchSample t0, t1, before, after;
+  MixerStats m0, m1;
+  gint64 worker_csw0 = 0, worker_csw1 = 0;
+  gchar worker_tid[16] = "";
+  Probe probe = { 0 };
+  GstPad *pad;
+  gdouble window;
+
+  memset (r, 0, sizeof (*r));
+  g_free (desc);
+  if (pipeline == NULL || err) {
+    g_snprintf (r->failure, sizeof (r->failure), "cannot build: %s",
+        err ? err->message : "?");
+    g_clear_error (&err);
+    if (pipeline)
+      gst_object_unref (pipeline);
+    return;
+  }
+  mixer = gst_bin_get_by_name (GST_BIN (pipeline), "m");
+  probe.sink = gst_bin_get_by_name (GST_BIN (pipeline), "out");
+  g_mutex_init (&probe.lock);
+  gst_segment_init (&probe.segment, GST_FORMAT_TIME);
+  pad = gst_element_get_static_pad (probe.sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, sink_probe, &probe, NULL);
+  gst_object_unref (pad);
+
+  bench_sample (&t0);
+  ret = gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  if (ret != GST_STATE_CHANGE_FAILURE)
+    ret = gst_element_get_state (pipeline, NULL, NULL,
+        START_TIMEOUT_S * GST_SECOND);
+  bench_sample (&t1);
+  r->start_s = t1.wall_s - t0.wall_s;
+  trouble = bus_trouble (pipeline);
+  if (ret != GST_STATE_CHANGE_SUCCESS || trouble) {
+    g_snprintf (r->failure, sizeof (r->failure), "did not start (%s)",
+        trouble ? trouble : ret == GST_STATE_CHANGE_ASYNC ?
+        "not PLAYING after " G_STRINGIFY (START_TIMEOUT_S) " s" :
+        "state change failed");
+    goto done;
+  }
+
+  /* Warm-up, then the measurement window; both timed by the clock and
+   * nothing else. */
+  g_usleep (warmup * G_USEC_PER_SEC);
+  if (side == KITHARA) {
+    mixer_stats (mixer, &m0);
+    g_snprintf (worker_tid, sizeof (worker_tid), "%d", m0.worker_tid);
+    worker_csw0 = thread_csw (worker_tid);
+  }
+  if (verbose) {
+    threads0 = threads_snapshot ();
+    busy0 = busy_snapshot (pipeline);
+  }
+  g_mutex_lock (&probe.lock);
+  probe.buffers = probe.late = probe.duration = 0;
+  probe.max_late = G_MININT64;
+  g_mutex_unlock (&probe.lock);
+  bench_sample (&before);
+
+  g_usleep (seconds * G_USEC_PER_SEC);
+
+  bench_sample (&after);
+  g_mutex_lock (&probe.lock);
+  r->buffers = probe.buffers;
+  r->late = probe.late;
+  r->max_late_ms = probe.buffers ? probe.max_late / 1e6 : 0;
+  r->realtime = probe.duration / 1e9;
+  g_mutex_unlock (&probe.lock);
+  r->threads = bench_thread_count ();
+  if (side == KITHARA) {
+    worker_csw1 = thread_csw (worker_tid);
+    mixer_stats (mixer, &m1);
+  }
+  window = after.wall_s - before.wall_s;
+  r->realtime /= window;
+  r->cpu_percent = 100.0 * (after.cpu_s - before.cpu_s) / window;
+  r->csw_per_s = (after.csw - before.csw) / window;
+  if (side == KITHARA) {
+    r->mixer_underruns = m1.underruns - m0.underruns;
+    r->forced_blocks = m1.forced - m0.forced;
+    r->missed_deck_blocks = m1.missed - m0.missed;
+    r->worker_busy_percent = (m1.busy_ns - m0.busy_ns) / 1e7 / window;
+    r->worker_wakeups_per_s = (m1.wakeups - m0.wakeups) / window;
+    r->worker_csw_per_s = (worker_csw1 - worker_csw0) / window;
+  }
+  if (verbose) {
+    threads1 = threads_snapshot ();
+    busy1 = busy_snapshot (pipeline);
+    g_printerr ("  %s N=%u, threads by name:\n", side_names[side], n);
+    print_thread_breakdown (threads0, threads1, window);
+    print_busy (busy0, busy1, window);
+    g_hash_table_unref (threads0);
+    g_hash_table_unref (threads1);
+    g_hash_table_unref (busy0);
+    g_hash_table_unref (busy1);
+  }
+
+  trouble = bus_trouble (pipeline);
+  if (trouble)
+    g_snprintf (r->failure, sizeof (r->failure), "%s", trouble);
+  else
+    r->ok = TRUE;
+
+done:
+  g_free (trouble);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (probe.sink);
+  gst_object_unref (mixer);
+  gst_object_unref (pipeline);
+  g_mutex_clear (&probe.lock);
+}
+
+static void
+print_run (const Run * r)
+{
+  if (!r->ok) {
+    g_print ("fail %s\n", r->failure);
+    return;
+  }
+  g_print ("ok %f %f %f %f %f %f %f %f %f %f %f %f %f %f\n", r->start_s,
+      r->threads, r->cpu_percent, r->csw_per_s, r->buffers, r->late,
+      r->max_late_ms, r->realtime, r->mixer_underruns, r->forced_blocks,
+      r->missed_deck_blocks, r->worker_busy_percent, r->worker_wakeups_per_s,
+      r->worker_csw_per_s);
+}
+
+/* ------------------------------------------------------------------ */
+/* The parent: files, runs in child processes, medians, table, CSV, plot */
+
+static const gchar *self_path;
+
+static gchar *
+make_file (const gchar * dir, guint rate, gdouble seconds)
+{
+  gchar *path = g_strdup_printf ("%s/deck-%u.flac", dir, rate);
+  gchar *desc = g_strdup_printf ("audiotestsrc wave=pink-noise "
+      "samplesperbuffer=%u num-buffers=%u ! audio/x-raw,rate=%u,channels=2 ! "
+      "audioconvert ! flacenc ! filesink location=\"%s\"", rate / 100,
+      (guint) (seconds * 100), rate, path);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstMessage *msg;
+
+  g_assert (p != NULL);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), GST_CLOCK_TIME_NONE,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  g_free (desc);
+  return path;
+}
+
+static void
+run_in_child (gint side, const gchar * file, guint n, Run * r)
+{
+  gchar *count = g_strdup_printf ("%u", n);
+  gchar warmup[G_ASCII_DTOSTR_BUF_SIZE], seconds[G_ASCII_DTOSTR_BUF_SIZE];
+  gchar gain[G_ASCII_DTOSTR_BUF_SIZE], contexts[16], latency[16];
+  const gchar *argv[] = { self_path, "--run", side_names[side],
+    "--contexts", contexts, "--mixer-latency", latency,
+    "--eq-gain", g_ascii_dtostr (gain, sizeof (gain), opt_eq_gain),
+    "--warmup", g_ascii_dtostr (warmup, sizeof (warmup), opt_warmup),
+    "--seconds", g_ascii_dtostr (seconds, sizeof (seconds), opt_seconds),
+    file, count, opt_verbose ? "--verbose" : NULL, NULL
+  };
+  gchar *out = NULL;
+  gint status = 0;
+  GError *err = NULL;
+
+  g_snprintf (contexts, sizeof (contexts), "%d", opt_contexts);
+  g_snprintf (latency, sizeof (latency), "%d", opt_mixer_latency);
+  memset (r, 0, sizeof (*r));
+  if (!g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_DEFAULT, NULL,
+          NULL, &out, NULL, &status, &err)) {
+    g_snprintf (r->failure, sizeof (r->failure), "%s", err->message);
+    g_error_free (err);
+  } else if (!g_spawn_check_wait_status (status, &err)) {
+    /* e.g. killed by the child's own watchdog: it hung */
+    g_snprintf (r->failure, sizeof (r->failure), "child: %s", err->message);
+    g_error_free (err);
+  } else if (g_str_has_prefix (out, "fail ")) {
+    g_snprintf (r->failure, sizeof (r->failure), "%s", g_strchomp (out + 5));
+  } else if (sscanf (out, "ok %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf "
+          "%lf %lf %lf", &r->start_s, &r->threads, &r->cpu_percent,
+          &r->csw_per_s, &r->buffers, &r->late, &r->max_late_ms,
+          &r->realtime, &r->mixer_underruns, &r->forced_blocks,
+          &r->missed_deck_blocks, &r->worker_busy_percent,
+          &r->worker_wakeups_per_s, &r->worker_csw_per_s) == RUN_FIELDS) {
+    r->ok = TRUE;
+  } else {
+    g_snprintf (r->failure, sizeof (r->failure), "unreadable result");
+  }
+  g_free (out);
+  g_free (count);
+}
+
+/* Medians over the runs that worked; the first failure is kept. */
+typedef struct
+{
+  guint ok, runs;
+  gchar failure[200];
+  Run med;
+} Summary;
+
+static void
+summarize (Run * runs, guint n, Summary * s)
+{
+  gdouble *v = g_new (gdouble, n);
+  guint f, i, k;
+
+  memset (s, 0, sizeof (*s));
+  s->runs = n;
+  for (i = 0; i < n; i++) {
+    if (runs[i].ok)
+      s->ok++;
+    else if (!s->failure[0])
+      g_strlcpy (s->failure, runs[i].failure, sizeof (s->failure));
+  }
+  s->med.ok = s->ok > 0;
+  for (f = 0; f < RUN_FIELDS && s->ok; f++) {
+    gsize off = G_STRUCT_OFFSET (Run, start_s) + f * sizeof (gdouble);
+
+    for (i = k = 0; i < n; i++)
+      if (runs[i].ok)
+        v[k++] = G_STRUCT_MEMBER (gdouble, &runs[i], off);
+    G_STRUCT_MEMBER (gdouble, &s->med, off) = bench_median (v, k);
+  }
+  g_free (v);
+}
+
+static void
+print_header (void)
+{
+  g_print ("  %-4s %-8s %7s %8s %9s %7s %6s %6s %7s %6s %7s %7s %6s\n",
+      "N", "", "threads", "CPU %", "csw/s", "csw/blk", "late", "max ms",
+      "rt", "mixUR", "missed", "wkbusy", "wk/blk");
+}
+
+static void
+print_summary (guint n, gint side, const Summary * s)
+{
+  const Run *m = &s->med;
+
+  if (!s->ok) {
+    g_print ("  %-4u %-8s failed: %s\n", n, side_names[side], s->failure);
+    return;
+  }
+  g_print ("  %-4u %-8s %7.0f %8.1f %9.0f %7.2f %6.0f %6.1f %7.3f", n,
+      side_names[side], m->threads, m->cpu_percent, m->csw_per_s,
+      m->csw_per_s / BLOCKS_PER_S, m->late, m->max_late_ms, m->realtime);
+  if (side == KITHARA)
+    g_print (" %6.0f %7.0f %6.1f%% %6.2f", m->mixer_underruns,
+        m->missed_deck_blocks, m->worker_busy_percent,
+        (m->worker_csw_per_s) / BLOCKS_PER_S);
+  else
+    g_print (" %6s %7s %7s %6s", "-", "-", "-", "-");
+  if (s->ok < s->runs)
+    g_print ("  (%u of %u runs failed: %s)", s->runs - s->ok, s->runs,
+        s->failure);
+  g_print ("\n");
+}
+
+static void
+print_ratio (const Summary * stock, const Summary * ours)
+{
+  if (!stock->ok || !ours->ok)
+    return;
+  g_print ("  %-4s %-8s %7.2f %8.2f %9.2f\n", "", "ratio",
+      ours->med.threads / stock->med.threads,
+      ours->med.cpu_percent / stock->med.cpu_percent,
+      ours->med.csw_per_s / stock->med.csw_per_s);
+}
+
+/* A CSV field: quoted, quotes doubled. */
+static gchar *
+csv_text (const gchar * text)
+{
+  gchar **parts = g_strsplit (text, "\"", -1);
+  gchar *joined = g_strjoinv ("\"\"", parts);
+  gchar *quoted = g_strdup_printf ("\"%s\"", joined);
+
+  g_strfreev (parts);
+  g_free (joined);
+  return quoted;
+}
+
+static void
+csv_row (FILE * csv, guint rate, guint n, gint side, const Summary * s)
+{
+  const Run *m = &s->med;
+  gchar *failure = csv_text (s->ok < s->runs ? s->failure : "");
+
+  if (!s->ok) {
+    fprintf (csv, "%u,%u,%s,%u,%u,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,"
+        "NaN,NaN,NaN,NaN,NaN,%s\n", rate, n, side_names[side], s->ok,
+        s->runs, failure);
+    g_free (failure);
+    return;
+  }
+  fprintf (csv, "%u,%u,%s,%u,%u,%.0f,%.2f,%.0f,%.3f,%.0f,%.0f,%.2f,%.4f,",
+      rate, n, side_names[side], s->ok, s->runs, m->threads, m->cpu_percent,
+      m->csw_per_s, m->csw_per_s / BLOCKS_PER_S, m->buffers, m->late,
+      m->max_late_ms, m->realtime);
+  if (side == KITHARA)
+    fprintf (csv, "%.0f,%.0f,%.0f,%.2f,%.1f,%.1f,", m->mixer_underruns,
+        m->forced_blocks, m->missed_deck_blocks, m->worker_busy_percent,
+        m->worker_wakeups_per_s, m->worker_csw_per_s);
+  else
+    fprintf (csv, "NaN,NaN,NaN,NaN,NaN,NaN,");
+  fprintf (csv, "%.2f,%s\n", m->start_s, failure);
+  g_free (failure);
+}
+
+/* Threads, CPU and context switches against N, both sides, each input
+ * rate; the line for one switch per 10 ms block is the target. */
+static gboolean
+plot (const gchar * dir, const gchar * csv, const gchar * png,
+    const guint * rates, guint n_rates)
+{
+  static const gchar *panels[][3] = {
+    {"6", "threads", "threads"},
+    {"7", "CPU (% of one core)", "CPU %"},
+    {"8", "context switches per second", "context switches/s"},
+  };
+  gchar *gnuplot = g_find_program_in_path ("gnuplot");
+  gchar *script_path = g_build_filename (dir, "plot.gp", NULL);
+  GString *gp = g_string_new (NULL);
+  gboolean ok = FALSE;
+  gint status;
+  guint p, r, s;
+
+  if (gnuplot == NULL) {
+    g_print ("gnuplot not found (Debian package gnuplot-nox): no plot\n");
+    goto out;
+  }
+  g_string_append_printf (gp,
+      "set terminal pngcairo size 1500,600 font 'sans,10'\n"
+      "set output '%s'\n"
+      "set datafile separator ','\n"
+      "set datafile missing 'NaN'\n"
+      "set key below\n"
+      "set logscale xy\n"
+      "set xrange [0.8:260]\n"
+      "set xtics (1, 16, 64, 200)\n"
+      "set xlabel 'decks (N)'\n"
+      "set grid\n"
+      "set multiplot layout 1,3 title 'N decks of decode, EQ, resample, "
+      "mix in real time: kithara and stock GStreamer (medians)'\n", png);
+  for (p = 0; p < G_N_ELEMENTS (panels); p++) {
+    gboolean first = TRUE;
+
+    g_string_append_printf (gp, "set title '%s'\nset ylabel '%s'\n"
+        "set yrange [%s:*]\nplot ", panels[p][1], panels[p][2],
+        p == 2 ? "50" : "*");
+    for (r = 0; r < n_rates; r++) {
+      for (s = 0; s < 2; s++) {
+        /* one colour per side, one dash pattern per input rate */
+        g_string_append_printf (gp, "%s'%s' skip 1 using 2:((strcol(3) eq "
+            "'%s' && $1 == %u) ? $%s : NaN) with linespoints lw 2 pt %u "
+            "lc rgb '%s' dt %u ", first ? "" : ", ", csv, side_names[s],
+            rates[r], panels[p][0], s ? 7 : 5, s ? "#1f77b4" : "#d62728",
+            r + 1);
+        g_string_append_printf (gp, "title '%s, %g kHz input'",
+            side_names[s], rates[r] / 1000.0);
+        first = FALSE;
+      }
+    }
+    /* Rings around the runs whose output fell behind real time. */
+    g_string_append_printf (gp, ", '%s' skip 1 using 2:($13 < %g ? $%s : "
+        "NaN) with points pt 6 ps 3 lw 2 lc rgb 'black' title 'output "
+        "behind real time'", csv, REALTIME_MIN, panels[p][0]);
+    if (p == 2)
+      g_string_append_printf (gp, ", %d with lines lc rgb 'black' dt 3 "
+          "title 'one per 10 ms block'", BLOCKS_PER_S);
+    g_string_append (gp, "\n");
+  }
+  g_string_append (gp, "unset multiplot\n");
+  if (!g_file_set_contents (script_path, gp->str, -1, NULL))
+    goto out;
+  {
+    const gchar *argv[] = { gnuplot, script_path, NULL };
+    gchar *errors = NULL;
+
+    /* gnuplot warns about series without points (no run behind real
+     * time); only its errors are worth showing. */
+    ok = g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_DEFAULT, NULL,
+        NULL, NULL, &errors, &status, NULL) &&
+        g_spawn_check_wait_status (status, NULL);
+    if (!ok)
+      g_printerr ("gnuplot failed: %s\n", errors ? errors : "");
+    g_free (errors);
+  }
+  g_unlink (script_path);
+out:
+  g_string_free (gp, TRUE);
+  g_free (script_path);
+  g_free (gnuplot);
+  return ok;
+}
+
+static guint *
+parse_list (const gchar * text, guint * n)
+{
+  gchar **parts = g_strsplit (text, ",", -1);
+  guint *v = g_new0 (guint, g_strv_length (parts) + 1), i;
+
+  for (i = 0; parts[i]; i++)
+    v[i] = atoi (parts[i]);
+  *n = i;
+  g_strfreev (parts);
+  return v;
+}
+
+static GOptionEntry entries[] = {
+  {"repeats", 'r', 0, G_OPTION_ARG_INT, &opt_repeats,
+      "Runs per configuration and side (median; default 3)", "R"},
+  {"seconds", 's', 0, G_OPTION_ARG_DOUBLE, &opt_seconds,
+      "Measurement window (default 5)", "S"},
+  {"warmup", 'w', 0, G_OPTION_ARG_DOUBLE, &opt_warmup,
+      "Time in PLAYING before the window (default 2)", "S"},
+  {"counts", 'n', 0, G_OPTION_ARG_STRING, &opt_counts,
+      "Deck counts (default 1,16,64,200)", "N,..."},
+  {"rates", 0, 0, G_OPTION_ARG_STRING, &opt_rates,
+      "Input sample rates (default 44100,48000)", "HZ,..."},
+  {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output,
+      "Write PREFIX.csv and PREFIX.png (default bench-decks)", "PREFIX"},
+  {"contexts", 'c', 0, G_OPTION_ARG_INT, &opt_contexts,
+      "Kithara worker contexts the decks are spread over (default 1)", "K"},
+  {"mixer-latency", 'l', 0, G_OPTION_ARG_INT, &opt_mixer_latency,
+      "kitharamixer's latency (default: the element's, 50 ms)", "MS"},
+  {"eq-gain", 'g', 0, G_OPTION_ARG_DOUBLE, &opt_eq_gain,
+        "Gain of the EQ bands, alternating + and - (default 6 dB; 0 = flat)",
+      "DB"},
+  {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
+      "Per run on stderr: context switches per thread name, busy time per "
+        "kithara element", NULL},
+  {"run", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_run,
+      "One measurement in this process: --run SIDE FILE N", "SIDE"},
+  {NULL}
+};
+
+int
+main (int argc, char **argv)
+{
+  GOptionContext *ctx;
+  GError *err = NULL;
+  guint *counts, *rates, n_counts, n_rates, r, c, i;
+  gchar *dir, **files, *csv_path, *png_path, *latency;
+  FILE *csv;
+
+  gst_init (&argc, &argv);
+  ctx = g_option_context_new ("- N decks in real time, kithara and stock");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
+    g_printerr ("%s\n", err->message);
+    return 2;
+  }
+  g_option_context_free (ctx);
+
+  if (opt_run) {
+    Run run;
+
+    if (argc != 3)
+      return 2;
+    /* A run that hangs (a deadlock at high N) ends here, and the parent
+     * reports it, instead of stalling the benchmark. */
+    alarm (START_TIMEOUT_S + (guint) (opt_warmup + opt_seconds) + 60);
+    run_once (g_str_equal (opt_run, "kithara") ? KITHARA : STOCK, argv[1],
+        atoi (argv[2]), &run);
+    print_run (&run);
+    return 0;
+  }
+  self_path = argv[0];
+  counts = parse_list (opt_counts ? opt_counts : "1,16,64,200", &n_counts);
+  rates = parse_list (opt_rates ? opt_rates : "44100,48000", &n_rates);
+  if (opt_repeats < 1 || opt_contexts < 1 || n_counts == 0 || n_rates == 0) {
+    g_printerr ("nothing to measure\n");
+    return 2;
+  }
+  csv_path = g_strconcat (opt_output ? opt_output : "bench-decks", ".csv",
+      NULL);
+  png_path = g_strconcat (opt_output ? opt_output : "bench-decks", ".png",
+      NULL);
+
+  dir = g_dir_make_tmp ("kithara-bench-XXXXXX", NULL);
+  files = g_new0 (gchar *, n_rates + 1);
+  for (r = 0; r < n_rates; r++)
+    files[r] = make_file (dir, rates[r], opt_warmup + opt_seconds +
+        FILE_MARGIN_S);
+
+  csv = fopen (csv_path, "w");
+  if (csv == NULL)
+    g_error ("cannot write %s", csv_path);
+  fprintf (csv, "rate,n,side,runs_ok,runs,threads,cpu_percent,csw_per_s,"
+      "csw_per_block,buffers,late_buffers,max_late_ms,realtime,"
+      "mixer_underruns,forced_blocks,missed_deck_blocks,worker_busy_percent,"
+      "worker_wakeups_per_s,worker_csw_per_s,start_s,failure\n");
+
+  latency = opt_mixer_latency > 0 ? g_strdup_printf (", latency %d ms",
+      opt_mixer_latency) : g_strdup ("");
+  g_print ("N decks (filesrc, FLAC stereo) of decode -> EQ (10 bands at "
+      "alternating +-%g dB) -> resample -> mix to " CAPS " -> fakesink "
+      "sync=true, in real time\n"
+      "  kithara: kitharadecode ! kitharaeq ! kithararesample "
+      "quality=sinc-fastest ! kitharamixer (%d worker context%s%s)\n"
+      "  stock:   decodebin ! audioconvert ! F32 ! equalizer-nbands ! "
+      "audioresample quality=6 ! queue (4 buffers/50 ms) ! audiomixer\n"
+      "Each run a fresh process, the sides alternating, medians of %d; "
+      "%g s warm-up, %g s window (%g output blocks of 10 ms)\n"
+      "  csw/s, csw/blk  context switches of all threads, per second and "
+      "per block\n"
+      "  late, max ms    buffers reaching the sink after base time + running "
+      "time + latency; the largest lateness\n"
+      "  rt              seconds of audio delivered per second\n"
+      "  mixUR, missed   kitharamixer's underruns; deck-blocks it mixed "
+      "without a late deck\n"
+      "  wkbusy, wk/blk  the mixer's worker: busy time (of one core), context "
+      "switches per block\n"
+      "Targets: threads constant in N; kithara CPU at N=200 <= 1/3 of "
+      "stock's; < 1 context switch per 10 ms block\n", opt_eq_gain,
+      opt_contexts, opt_contexts > 1 ? "s" : "", latency, opt_repeats,
+      opt_warmup, opt_seconds, opt_seconds * BLOCKS_PER_S);
+  g_free (latency);
+
+  for (r = 0; r < n_rates; r++) {
+    g_print ("\n%u Hz input (%s)\n", rates[r], rates[r] == 48000 ?
+        "resamplers pass through" : "every deck resamples to 48 kHz");
+    print_header ();
+    for (c = 0; c < n_counts; c++) {
+      Run *runs[2];
+      Summary sum[2];
+      gint s;
+
+      runs[STOCK] = g_new0 (Run, opt_repeats);
+      runs[KITHARA] = g_new0 (Run, opt_repeats);
+      /* Alternate the sides, and which goes first, so that a change in
+       * the load of a shared machine weighs on both alike. */
+      for (i = 0; i < (guint) opt_repeats; i++) {
+        for (s = 0; s < 2; s++) {
+          gint side = (i % 2) ? 1 - s : s;
+
+          run_in_child (side, files[r], counts[c], &runs[side][i]);
+        }
+      }
+      for (s = 0; s < 2; s++) {
+        summarize (runs[s], opt_repeats, &sum[s]);
+        print_summary (counts[c], s, &sum[s]);
+        csv_row (csv, rates[r], counts[c], s, &sum[s]);
+        g_free (runs[s]);
+      }
+      print_ratio (&sum[STOCK], &sum[KITHARA]);
+      fflush (csv);
+    }
+  }
+  fclose (csv);
+  g_print ("\nCSV: %s\n", csv_path);
+  if (plot (dir, csv_path, png_path, rates, n_rates))
+    g_print ("plot: %s\n", png_path);
+
+  for (r = 0; r < n_rates; r++) {
+    g_unlink (files[r]);
+    g_free (files[r]);
+  }
+  g_free (files);
+  g_rmdir (dir);
+  g_free (dir);
+  g_free (counts);
+  g_free (rates);
+  g_free (csv_path);
+  g_free (png_path);
+  return 0;
+}
