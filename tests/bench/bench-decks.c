@@ -565,17 +565,8 @@ make_file (const gchar * dir, guint rate, gdouble seconds)
       "samplesperbuffer=%u num-buffers=%u ! audio/x-raw,rate=%u,channels=2 ! "
       "audioconvert ! flacenc ! filesink location=\"%s\"", rate / 100,
       (guint) (seconds * 100), rate, path);
-  GstElement *p = gst_parse_launch (desc, NULL);
-  GstMessage *msg;
 
-  g_assert (p != NULL);
-  gst_element_set_state (p, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), GST_CLOCK_TIME_NONE,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
-  gst_message_unref (msg);
-  gst_element_set_state (p, GST_STATE_NULL);
-  gst_object_unref (p);
+  bench_render (desc);
   g_free (desc);
   return path;
 }

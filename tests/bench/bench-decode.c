@@ -28,16 +28,8 @@ make_file (const gchar * dir, const gchar * name, const gchar * encoder)
   gchar *desc = g_strdup_printf ("audiotestsrc num-buffers=1300 "
       "wave=pink-noise ! audio/x-raw,rate=44100,channels=2 ! audioconvert ! "
       "%s ! filesink location=\"%s\"", encoder, path);
-  GstElement *p = gst_parse_launch (desc, NULL);
-  GstMessage *msg;
 
-  gst_element_set_state (p, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), GST_CLOCK_TIME_NONE,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
-  gst_message_unref (msg);
-  gst_element_set_state (p, GST_STATE_NULL);
-  gst_object_unref (p);
+  bench_render (desc);
   g_free (desc);
   return path;
 }
@@ -61,11 +53,7 @@ run_once (const gchar * path, const gchar * decoder, guint n, Result * r)
     gst_element_set_state (p[i], GST_STATE_PLAYING);
   r->threads = bench_thread_count ();
   for (i = 0; i < n; i++) {
-    GstMessage *msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p[i]),
-        GST_CLOCK_TIME_NONE, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-
-    g_assert (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
-    gst_message_unref (msg);
+    bench_wait_eos (p[i]);
     r->threads = MAX (r->threads, bench_thread_count ());
   }
   bench_sample (&after);

@@ -23,7 +23,6 @@ run_once (const gchar * eq, gboolean flat)
   GstElement *p = gst_parse_launch (desc, NULL);
   GstElement *e = gst_bin_get_by_name (GST_BIN (p), "eq");
   BenchSample before, after;
-  GstMessage *msg;
   guint i;
 
   g_assert (p != NULL && e != NULL);
@@ -39,10 +38,7 @@ run_once (const gchar * eq, gboolean flat)
   }
   bench_sample (&before);
   gst_element_set_state (p, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), GST_CLOCK_TIME_NONE,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
-  gst_message_unref (msg);
+  bench_wait_eos (p);
   bench_sample (&after);
   gst_element_set_state (p, GST_STATE_NULL);
   gst_object_unref (e);

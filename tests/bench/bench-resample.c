@@ -123,7 +123,6 @@ pipeline_cpu (const gfloat * in, guint in_rate, guint out_rate,
   GByteArray *scratch = out ? out : g_byte_array_new ();
   guint block = in_rate / 100, frames = in_rate * SECONDS, pos;
   BenchSample before, after;
-  GstMessage *msg;
 
   g_assert (p != NULL);
   gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, scratch, NULL);
@@ -139,10 +138,7 @@ pipeline_cpu (const gfloat * in, guint in_rate, guint out_rate,
     gst_app_src_push_buffer (GST_APP_SRC (src), buf);
   }
   gst_app_src_end_of_stream (GST_APP_SRC (src));
-  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p), GST_CLOCK_TIME_NONE,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
-  gst_message_unref (msg);
+  bench_wait_eos (p);
   bench_sample (&after);
   gst_element_set_state (p, GST_STATE_NULL);
   gst_object_unref (src);

@@ -3,7 +3,7 @@
 #ifndef __KITHARA_BENCH_UTIL_H__
 #define __KITHARA_BENCH_UTIL_H__
 
-#include <glib.h>
+#include <gst/gst.h>
 #include <sys/resource.h>
 
 typedef struct
@@ -51,6 +51,30 @@ bench_median (gdouble * values, guint n)
 {
   qsort (values, n, sizeof (gdouble), (GCompareFunc) bench_compare_doubles);
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/* Waits for @pipeline (PLAYING) to reach EOS; an error ends the run. */
+static inline void
+bench_wait_eos (GstElement * pipeline)
+{
+  GstMessage *msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipeline),
+      GST_CLOCK_TIME_NONE, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+
+  g_assert (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+}
+
+/* Runs @description to EOS, e.g. to encode an input file. */
+static inline void
+bench_render (const gchar * description)
+{
+  GstElement *p = gst_parse_launch (description, NULL);
+
+  g_assert (p != NULL);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  bench_wait_eos (p);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
 }
 
 #endif /* __KITHARA_BENCH_UTIL_H__ */
