@@ -3,6 +3,7 @@
 #define __KITHARA_CHECK_H__
 
 #include <gst/check/gstcheck.h>
+#include <glib/gstdio.h>
 
 static inline GstStructure *
 kc_get_stats (GstElement * element)
@@ -98,6 +99,35 @@ kc_set_state_sync (GstElement * element, GstState state)
       GST_STATE_CHANGE_FAILURE);
   fail_unless (gst_element_get_state (element, NULL, NULL,
           GST_CLOCK_TIME_NONE) != GST_STATE_CHANGE_FAILURE);
+}
+
+/* A temporary directory for a test's files (@prefix: "name-XXXXXX"). */
+static inline gchar *
+kc_tmp_dir_new (const gchar * prefix)
+{
+  gchar *dir = g_dir_make_tmp (prefix, NULL);
+
+  fail_unless (dir != NULL);
+  return dir;
+}
+
+/* Removes the directory and the files in it, and frees @dir. */
+static inline void
+kc_tmp_dir_remove (gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d))) {
+    gchar *path = g_build_filename (dir, name, NULL);
+
+    g_unlink (path);
+    g_free (path);
+  }
+  if (d)
+    g_dir_close (d);
+  g_rmdir (dir);
+  g_free (dir);
 }
 
 #endif /* __KITHARA_CHECK_H__ */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kitharaworker.h"
+#include "kitharacheck.h"
 
 /* ------------------------------------------------------------------ */
 /* helpers */
@@ -66,31 +67,10 @@ thread_cpu_ns (gint tid)
   return ns;
 }
 
-static GstStructure *
-get_stats (GstElement * element)
-{
-  GstStructure *s = NULL;
-
-  g_object_get (element, "stats", &s, NULL);
-  fail_unless (s != NULL);
-  return s;
-}
-
-static guint64
-stats_uint64 (GstElement * element, const gchar * field)
-{
-  GstStructure *s = get_stats (element);
-  guint64 v = 0;
-
-  fail_unless (gst_structure_get_uint64 (s, field, &v), "no %s", field);
-  gst_structure_free (s);
-  return v;
-}
-
 static guint
 stats_uint (GstElement * element, const gchar * field)
 {
-  GstStructure *s = get_stats (element);
+  GstStructure *s = kc_get_stats (element);
   guint v = 0;
 
   fail_unless (gst_structure_get_uint (s, field, &v), "no %s", field);
@@ -101,7 +81,7 @@ stats_uint (GstElement * element, const gchar * field)
 static gint
 worker_tid_of (GstElement * element)
 {
-  GstStructure *s = get_stats (element), *ws = NULL;
+  GstStructure *s = kc_get_stats (element), *ws = NULL;
   gint tid = 0;
 
   fail_unless (gst_structure_get (s, "worker", GST_TYPE_STRUCTURE, &ws, NULL));
@@ -109,16 +89,6 @@ worker_tid_of (GstElement * element)
   gst_structure_free (ws);
   gst_structure_free (s);
   return tid;
-}
-
-static GstElement *
-bin_child (GstElement * bin, const gchar * name)
-{
-  GstElement *e = gst_bin_get_by_name (GST_BIN (bin), name);
-
-  fail_unless (e != NULL, "no element %s", name);
-  gst_object_unref (e);         /* the bin keeps it alive */
-  return e;
 }
 
 static GstBuffer *
@@ -360,7 +330,7 @@ make_two_eq_pipeline (const gchar * context, TidSet * set)
 
   fail_unless (p != NULL);
   for (i = 0; i < 2; i++) {
-    GstPad *pad = gst_element_get_static_pad (bin_child (p, names[i]), "src");
+    GstPad *pad = gst_element_get_static_pad (kc_child (p, names[i]), "src");
 
     gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, record_tid, set, NULL);
     gst_object_unref (pad);
@@ -402,7 +372,7 @@ GST_START_TEST (test_one_worker_per_context)
 
   /* All 100 kitharaeq of the context processed on one thread: the worker. */
   fail_unless_equals_int (g_hash_table_size (set.tids), 1);
-  tid = worker_tid_of (bin_child (pipelines[0], "a"));
+  tid = worker_tid_of (kc_child (pipelines[0], "a"));
   fail_unless (g_hash_table_contains (set.tids, GINT_TO_POINTER (tid)));
   fail_unless_equals_int (count_kithara_threads (), 1);
   fail_unless_equals_int (kithara_worker_count (), 1);
@@ -413,7 +383,7 @@ GST_START_TEST (test_one_worker_per_context)
   fail_unless_equals_int (g_hash_table_size (set.tids), 2);
   fail_unless_equals_int (count_kithara_threads (), 2);
   fail_unless_equals_int (kithara_worker_count (), 2);
-  fail_if (worker_tid_of (bin_child (pipelines[N_SHARED], "a")) == tid);
+  fail_if (worker_tid_of (kc_child (pipelines[N_SHARED], "a")) == tid);
 
   /* The workers stop when their last element goes back to NULL. */
   for (i = 0; i <= N_SHARED; i++) {
@@ -576,9 +546,9 @@ GST_START_TEST (test_backpressure_bounded_chain)
   GThread *thread;
   Gate gate;
 
-  e[0] = bin_child (h->element, "e1");
-  e[1] = bin_child (h->element, "e2");
-  e[2] = bin_child (h->element, "e3");
+  e[0] = kc_child (h->element, "e1");
+  e[1] = kc_child (h->element, "e2");
+  e[2] = kc_child (h->element, "e3");
   gate_init (&gate, TRUE);
   add_gate (e[2], &gate);       /* the slow consumer */
   gst_harness_set_src_caps_str (h, MONO_CAPS);
@@ -589,8 +559,8 @@ GST_START_TEST (test_backpressure_bounded_chain)
   pushed = push_until_backpressured (h, e[0], bp);
   fail_unless_equals_int (stats_uint (e[1], "inlet-buffers"), CAPACITY);
   fail_unless (stats_uint (e[2], "inlet-buffers") >= CAPACITY / 2 + 1);
-  fail_unless (stats_uint64 (e[0], "backpressured") > 0);
-  fail_unless (stats_uint64 (e[1], "backpressured") > 0);
+  fail_unless (kc_stats_uint64 (e[0], "backpressured") > 0);
+  fail_unless (kc_stats_uint64 (e[1], "backpressured") > 0);
 
   /* Then drain one buffer at a time through the slow consumer while an
    * upstream thread pushes the rest (waiting whenever e1 is full). */
@@ -688,7 +658,7 @@ GST_START_TEST (test_idle_worker_sleeps)
   guint i;
 
   gate_init (&gate, TRUE);
-  add_gate (bin_child (chain->element, "b"), &gate);
+  add_gate (kc_child (chain->element, "b"), &gate);
   gst_harness_set_src_caps_str (chain, MONO_CAPS);
   worker = kithara_worker_get ("idle");
 
@@ -697,11 +667,11 @@ GST_START_TEST (test_idle_worker_sleeps)
     waiting[i] = harness_for (new_eq ("idle", i));
 
   /* ...and one backpressured behind a consumer that never drains. */
-  push_until_backpressured (chain, bin_child (chain->element, "a"), worker);
-  fail_unless (stats_uint64 (bin_child (chain->element, "a"),
+  push_until_backpressured (chain, kc_child (chain->element, "a"), worker);
+  fail_unless (kc_stats_uint64 (kc_child (chain->element, "a"),
           "backpressured") > 0);
 
-  tid = worker_tid_of (bin_child (chain->element, "a"));
+  tid = worker_tid_of (kc_child (chain->element, "a"));
   passes = kithara_worker_get_passes (worker);
   cpu = thread_cpu_ns (tid);
 
@@ -758,17 +728,17 @@ GST_START_TEST (test_isolation)
   unlinked = gst_parse_launch ("audiotestsrc ! kitharaeq context=iso "
       "name=dangling", NULL);
   fail_unless (good && no_caps && unlinked);
-  pad = gst_element_get_static_pad (bin_child (good, "good"), "src");
+  pad = gst_element_get_static_pad (kc_child (good, "good"), "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffers,
       &good_buffers, NULL);
   gst_object_unref (pad);
 
   /* A buffer without caps: the node cannot process it. */
   gst_element_set_state (no_caps, GST_STATE_PLAYING);
-  fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (bin_child
+  fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (kc_child
               (no_caps, "src")), make_tone_buffer (480, 0)), GST_FLOW_OK);
   msg = wait_error (no_caps);
-  fail_unless (GST_MESSAGE_SRC (msg) == GST_OBJECT (bin_child (no_caps,
+  fail_unless (GST_MESSAGE_SRC (msg) == GST_OBJECT (kc_child (no_caps,
               "bad")));
   gst_message_parse_error (msg, &err, NULL);
   fail_unless (g_error_matches (err, GST_CORE_ERROR,
@@ -779,7 +749,7 @@ GST_START_TEST (test_isolation)
   /* Output not linked: the node reports the flow error as its own. */
   gst_element_set_state (unlinked, GST_STATE_PLAYING);
   msg = wait_error (unlinked);
-  fail_unless (GST_MESSAGE_SRC (msg) == GST_OBJECT (bin_child (unlinked,
+  fail_unless (GST_MESSAGE_SRC (msg) == GST_OBJECT (kc_child (unlinked,
               "dangling")));
   gst_message_parse_error (msg, &err, NULL);
   fail_unless (g_error_matches (err, GST_STREAM_ERROR,
@@ -819,7 +789,7 @@ GST_START_TEST (test_slow_tick_reported)
 {
   GstElement *p = gst_parse_launch ("audiotestsrc num-buffers=5 ! "
       "kitharaeq name=sluggish slow-tick-threshold=5000000 ! fakesink", NULL);
-  GstPad *pad = gst_element_get_static_pad (bin_child (p, "sluggish"), "src");
+  GstPad *pad = gst_element_get_static_pad (kc_child (p, "sluggish"), "src");
   GstMessage *msg;
   const GstStructure *s;
   guint64 duration = 0;
@@ -839,7 +809,7 @@ GST_START_TEST (test_slow_tick_reported)
     fail_unless (gst_structure_get_uint64 (s, "duration", &duration));
     gst_message_unref (msg);
   } while (duration < 20 * GST_MSECOND);
-  fail_unless (stats_uint64 (bin_child (p, "sluggish"), "slow-ticks") >= 1);
+  fail_unless (kc_stats_uint64 (kc_child (p, "sluggish"), "slow-ticks") >= 1);
 
   gst_element_set_state (p, GST_STATE_NULL);
   gst_object_unref (p);
@@ -965,7 +935,7 @@ GST_START_TEST (test_state_change_from_worker)
 {
   GstElement *p = gst_parse_launch ("audiotestsrc ! kitharaeq name=e ! "
       "fakesink sync=false", NULL);
-  GstPad *pad = gst_element_get_static_pad (bin_child (p, "e"), "src");
+  GstPad *pad = gst_element_get_static_pad (kc_child (p, "e"), "src");
   Flag done;
   GstState state;
 
@@ -986,7 +956,7 @@ GST_START_TEST (test_state_change_from_worker)
   gst_element_set_state (p, GST_STATE_PLAYING);
   flag_wait (&done, 2);
   gst_object_unref (pad);
-  unref_and_wait_finalized (p, bin_child (p, "e"));
+  unref_and_wait_finalized (p, kc_child (p, "e"));
   g_mutex_clear (&done.lock);
   g_cond_clear (&done.cond);
 }
@@ -1026,7 +996,7 @@ GST_START_TEST (test_state_change_from_bus_handler)
   gst_bus_set_sync_handler (bus, stop_on_error, &done, NULL);
   gst_element_set_state (p, GST_STATE_PLAYING);
   /* No caps: the node fails in its tick and posts the error there. */
-  gst_app_src_push_buffer (GST_APP_SRC (bin_child (p, "src")),
+  gst_app_src_push_buffer (GST_APP_SRC (kc_child (p, "src")),
       make_tone_buffer (480, 0));
   flag_wait (&done, 1);
   gst_element_get_state (p, &state, NULL, GST_CLOCK_TIME_NONE);
@@ -1034,7 +1004,7 @@ GST_START_TEST (test_state_change_from_bus_handler)
 
   gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
   gst_object_unref (bus);
-  unref_and_wait_finalized (p, bin_child (p, "e"));
+  unref_and_wait_finalized (p, kc_child (p, "e"));
   g_mutex_clear (&done.lock);
   g_cond_clear (&done.cond);
 }

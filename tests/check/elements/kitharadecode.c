@@ -17,31 +17,20 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "../kitharacheck.h"
+
 static gchar *tmp_dir = NULL;
 
 static void
 setup (void)
 {
-  tmp_dir = g_dir_make_tmp ("kitharadecode-XXXXXX", NULL);
-  fail_unless (tmp_dir != NULL);
+  tmp_dir = kc_tmp_dir_new ("kitharadecode-XXXXXX");
 }
 
 static void
 teardown (void)
 {
-  GDir *dir = g_dir_open (tmp_dir, 0, NULL);
-  const gchar *name;
-
-  while (dir && (name = g_dir_read_name (dir))) {
-    gchar *path = g_build_filename (tmp_dir, name, NULL);
-
-    g_unlink (path);
-    g_free (path);
-  }
-  if (dir)
-    g_dir_close (dir);
-  g_rmdir (tmp_dir);
-  g_clear_pointer (&tmp_dir, g_free);
+  kc_tmp_dir_remove (g_steal_pointer (&tmp_dir));
 }
 
 static void

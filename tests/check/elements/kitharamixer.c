@@ -30,26 +30,13 @@ static gchar *tmp_dir;
 static void
 setup (void)
 {
-  tmp_dir = g_dir_make_tmp ("kitharamixer-XXXXXX", NULL);
-  fail_unless (tmp_dir != NULL);
+  tmp_dir = kc_tmp_dir_new ("kitharamixer-XXXXXX");
 }
 
 static void
 teardown (void)
 {
-  GDir *dir = g_dir_open (tmp_dir, 0, NULL);
-  const gchar *name;
-
-  while (dir && (name = g_dir_read_name (dir))) {
-    gchar *path = g_build_filename (tmp_dir, name, NULL);
-
-    g_unlink (path);
-    g_free (path);
-  }
-  if (dir)
-    g_dir_close (dir);
-  g_rmdir (tmp_dir);
-  g_clear_pointer (&tmp_dir, g_free);
+  kc_tmp_dir_remove (g_steal_pointer (&tmp_dir));
 }
 
 /* A stereo FLAC file of @frames frames of a @freq Hz sine, encoded by a
