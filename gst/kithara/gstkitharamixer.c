@@ -22,9 +22,10 @@
  * is at EOS.  While PLAYING, an input that is still missing data when the
  * block is due (half a block before the sink needs it) is left out of that
  * block, so a stalled input never stalls the heard ones; its late samples
- * are dropped and counted.  A block that reaches the sink after its time
- * anyway is an underrun: counted in #GstKitharaElement:stats and reported
- * by a "kithara-underrun" element message at the start of each burst.
+ * are dropped and counted.  A block still missing when it is due (the
+ * worker itself is held up), or reaching the sink after its time, is an
+ * underrun: counted in #GstKitharaElement:stats and reported by a
+ * "kithara-underrun" element message at the start of each burst.
  *
  * Service classes follow the listener: while the mixer is PLAYING, the
  * chain feeding an input with volume > 0 that is not muted is audible, the
@@ -139,10 +140,12 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE
 /* ------------------------------------------------------------------ */
 /* Service classes: each input's chain is told whether it is heard. */
 
+/* The mixer's node runs at the most urgent class among its pads, warm
+ * while no pad has announced one. */
 static void
 update_mixer_class (GstKitharaMixer * self)
 {
-  KitharaServiceClass best = KITHARA_SERVICE_CLASS_WARM;
+  gint best = KITHARA_N_SERVICE_CLASSES;
   GList *l;
 
   GST_OBJECT_LOCK (self);
@@ -150,12 +153,12 @@ update_mixer_class (GstKitharaMixer * self)
     gint announced = g_atomic_int_get (&GST_KITHARA_MIXER_PAD
         (l->data)->announced_class);
 
-    if (announced >= 0 && (l == GST_ELEMENT (self)->sinkpads ||
-            announced < (gint) best))
+    if (announced >= 0 && announced < best)
       best = announced;
   }
   GST_OBJECT_UNLOCK (self);
-  gst_kithara_element_set_followed_class (GST_KITHARA_ELEMENT (self), best);
+  gst_kithara_element_set_followed_class (GST_KITHARA_ELEMENT (self),
+      best < KITHARA_N_SERVICE_CLASSES ? best : KITHARA_SERVICE_CLASS_WARM);
 }
 
 /* Announces the pad's class upstream if it changed (@force: in any case,
@@ -983,15 +986,9 @@ static GstFlowReturn
 pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
   GstKitharaMixerPad *mpad = GST_KITHARA_MIXER_PAD (pad);
-  GstFlowReturn ret;
 
-  /* A worker never waits; a foreign streaming thread does. */
-  ret = kithara_inlet_push (mpad->inlet, GST_MINI_OBJECT_CAST (buf),
-      !kithara_in_worker_thread ());
-  if (ret == KITHARA_FLOW_FULL &&
-      !g_atomic_int_get (&mpad->upstream_is_kithara))
-    ret = GST_FLOW_OK;
-  return ret;
+  return kithara_inlet_push_from_pad (mpad->inlet, GST_MINI_OBJECT_CAST (buf),
+      g_atomic_int_get (&mpad->upstream_is_kithara));
 }
 
 static void
@@ -1018,7 +1015,6 @@ pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstKitharaMixer *self = GST_KITHARA_MIXER (parent);
   GstKitharaMixerPad *mpad = GST_KITHARA_MIXER_PAD (pad);
-  GstFlowReturn ret;
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_START:
@@ -1037,9 +1033,8 @@ pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
     gst_event_unref (event);
     return GST_FLOW_OK;
   }
-  ret = kithara_inlet_push (mpad->inlet, GST_MINI_OBJECT_CAST (event),
-      !kithara_in_worker_thread ());
-  return ret == KITHARA_FLOW_FULL ? GST_FLOW_OK : ret;
+  return kithara_inlet_push_from_pad (mpad->inlet,
+      GST_MINI_OBJECT_CAST (event), FALSE);
 }
 
 /* Any raw audio is accepted (and converted); the output format, once
@@ -1099,12 +1094,8 @@ pad_query (GstPad * pad, GstObject * parent, GstQuery * query)
 static GstPadLinkReturn
 pad_link (GstPad * pad, GstObject * parent, GstPad * peer)
 {
-  GstObject *peer_parent = gst_pad_get_parent (peer);
-
   g_atomic_int_set (&GST_KITHARA_MIXER_PAD (pad)->upstream_is_kithara,
-      peer_parent && GST_IS_KITHARA_ELEMENT (peer_parent));
-  if (peer_parent)
-    gst_object_unref (peer_parent);
+      gst_kithara_element_owns_pad (peer));
   return GST_PAD_LINK_OK;
 }
 
@@ -1452,7 +1443,8 @@ gst_kithara_mixer_class_init (GstKitharaMixerClass * klass)
       GST_DEBUG_FUNCPTR (gst_kithara_mixer_change_state);
   element_class->request_new_pad =
       GST_DEBUG_FUNCPTR (gst_kithara_mixer_request_new_pad);
-  element_class->release_pad = GST_DEBUG_FUNCPTR (gst_kithara_mixer_release_pad);
+  element_class->release_pad =
+      GST_DEBUG_FUNCPTR (gst_kithara_mixer_release_pad);
 
   kithara_class->tick = gst_kithara_mixer_tick;
   kithara_class->src_event = gst_kithara_mixer_src_event;

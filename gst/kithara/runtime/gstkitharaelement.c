@@ -316,16 +316,10 @@ default_get_inlet (GstKitharaElement * self, GstPad * sinkpad)
 static GstFlowReturn
 gst_kithara_element_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
-  GstKitharaElement *self = GST_KITHARA_ELEMENT (parent);
-  GstKitharaElementPrivate *priv = PRIV (self);
-  GstFlowReturn ret;
+  GstKitharaElementPrivate *priv = PRIV (GST_KITHARA_ELEMENT (parent));
 
-  /* A worker must never block; a foreign streaming thread may. */
-  ret = kithara_inlet_push (priv->inlet, GST_MINI_OBJECT_CAST (buf),
-      !kithara_in_worker_thread ());
-  if (ret == KITHARA_FLOW_FULL && !g_atomic_int_get (&priv->upstream_is_kithara))
-    ret = GST_FLOW_OK;          /* custom flows never leave kithara */
-  return ret;
+  return kithara_inlet_push_from_pad (priv->inlet, GST_MINI_OBJECT_CAST (buf),
+      g_atomic_int_get (&priv->upstream_is_kithara));
 }
 
 /* An event function that returns a flow: a serialized event refused by a
@@ -339,7 +333,6 @@ gst_kithara_element_sink_event (GstPad * pad, GstObject * parent,
   GstKitharaElement *self = GST_KITHARA_ELEMENT (parent);
   GstKitharaElementClass *klass = GST_KITHARA_ELEMENT_GET_CLASS (self);
   GstKitharaElementPrivate *priv = PRIV (self);
-  GstFlowReturn ret;
   gboolean res;
 
   switch (GST_EVENT_TYPE (event)) {
@@ -387,9 +380,8 @@ gst_kithara_element_sink_event (GstPad * pad, GstObject * parent,
     return gst_pad_event_default (pad, parent, event) ? GST_FLOW_OK :
         GST_FLOW_ERROR;
 
-  ret = kithara_inlet_push (priv->inlet, GST_MINI_OBJECT_CAST (event),
-      !kithara_in_worker_thread ());
-  return ret == KITHARA_FLOW_FULL ? GST_FLOW_OK : ret;
+  return kithara_inlet_push_from_pad (priv->inlet,
+      GST_MINI_OBJECT_CAST (event), FALSE);
 }
 
 /* Caps query for elements that transform caps: ask the peer of the
@@ -495,14 +487,27 @@ gst_kithara_element_src_event (GstPad * pad, GstObject * parent,
 static GstPadLinkReturn
 gst_kithara_element_sink_link (GstPad * pad, GstObject * parent, GstPad * peer)
 {
-  GstKitharaElement *self = GST_KITHARA_ELEMENT (parent);
-  GstObject *peer_parent = gst_pad_get_parent (peer);
-
-  g_atomic_int_set (&PRIV (self)->upstream_is_kithara, peer_parent &&
-      GST_IS_KITHARA_ELEMENT (peer_parent));
-  if (peer_parent)
-    gst_object_unref (peer_parent);
+  g_atomic_int_set (&PRIV (GST_KITHARA_ELEMENT (parent))->upstream_is_kithara,
+      gst_kithara_element_owns_pad (peer));
   return GST_PAD_LINK_OK;
+}
+
+/**
+ * gst_kithara_element_owns_pad:
+ *
+ * Returns: whether @pad belongs to a kithara element, i.e. whether it may
+ * be answered with kithara's private flows (for a sink pad's link
+ * function, about its peer).
+ */
+gboolean
+gst_kithara_element_owns_pad (GstPad * pad)
+{
+  GstObject *parent = gst_pad_get_parent (pad);
+  gboolean kithara = parent && GST_IS_KITHARA_ELEMENT (parent);
+
+  if (parent)
+    gst_object_unref (parent);
+  return kithara;
 }
 
 static void

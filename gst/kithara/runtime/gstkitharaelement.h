@@ -94,6 +94,7 @@ KitharaTickResult gst_kithara_element_tick_result (GstKitharaElement * self,
     GstFlowReturn ret);
 
 KitharaInlet *gst_kithara_element_new_inlet (GstKitharaElement * self);
+gboolean gst_kithara_element_owns_pad (GstPad * pad);
 void gst_kithara_element_free_inlet (GstKitharaElement * self,
     KitharaInlet * inlet);
 

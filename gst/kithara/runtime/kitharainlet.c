@@ -251,6 +251,33 @@ kithara_inlet_push (KitharaInlet * inlet, GstMiniObject * item,
 }
 
 /**
+ * kithara_inlet_push_from_pad:
+ * @item: (transfer full): a buffer or a serialized event arriving on a
+ *   sink pad
+ * @upstream_is_kithara: whether the pad's peer belongs to a kithara element
+ *
+ * What a sink pad's chain and serialized-event functions do: a worker
+ * never waits, a foreign streaming thread waits while the inlet is full,
+ * and the custom %KITHARA_FLOW_FULL is answered only to a kithara peer's
+ * buffers (it never leaves kithara, and an event's push wants no custom
+ * success).
+ *
+ * Returns: the flow for the pad's caller.
+ */
+GstFlowReturn
+kithara_inlet_push_from_pad (KitharaInlet * inlet, GstMiniObject * item,
+    gboolean upstream_is_kithara)
+{
+  gboolean is_buffer = GST_IS_BUFFER (item);
+  GstFlowReturn ret = kithara_inlet_push (inlet, item,
+      !kithara_in_worker_thread ());
+
+  if (ret == KITHARA_FLOW_FULL && (!is_buffer || !upstream_is_kithara))
+    ret = GST_FLOW_OK;
+  return ret;
+}
+
+/**
  * kithara_inlet_pop:
  *
  * Returns: (transfer full) (nullable): the oldest item, or %NULL if empty.

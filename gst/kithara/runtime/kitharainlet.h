@@ -40,6 +40,8 @@ void kithara_inlet_set_limits (KitharaInlet * inlet, guint max_buffers,
 
 GstFlowReturn kithara_inlet_push (KitharaInlet * inlet, GstMiniObject * item,
     gboolean may_block);
+GstFlowReturn kithara_inlet_push_from_pad (KitharaInlet * inlet,
+    GstMiniObject * item, gboolean upstream_is_kithara);
 GstMiniObject *kithara_inlet_pop (KitharaInlet * inlet);
 
 gboolean kithara_inlet_check_full (KitharaInlet * inlet,

@@ -40,8 +40,8 @@ kithara_service_class_event_new (KitharaServiceClass service_class)
   g_return_val_if_fail (service_class < KITHARA_N_SERVICE_CLASSES, NULL);
 
   return gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
-      gst_structure_new (EVENT_NAME, "service-class", KITHARA_TYPE_SERVICE_CLASS,
-          service_class, NULL));
+      gst_structure_new (EVENT_NAME, "service-class",
+          KITHARA_TYPE_SERVICE_CLASS, service_class, NULL));
 }
 
 /**
