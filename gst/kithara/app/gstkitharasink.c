@@ -72,14 +72,6 @@ enum
   EOS_POSTED = 2,               /* the application read it all */
 };
 
-/* What a reader asks the worker to do (bits of "requests"). */
-enum
-{
-  REQUEST_UNDERRUN = 1 << 0,    /* post the underrun message */
-  REQUEST_SPACE = 1 << 1,       /* the ring drained to the low watermark */
-  REQUEST_DRAINED = 1 << 2,     /* the ring is empty (EOS, new format) */
-};
-
 enum
 {
   PROP_0,
@@ -111,7 +103,7 @@ struct _GstKitharaSink
   gint eos;                     /* EOS_* */
   gint want_space;              /* the worker waits for the ring to drain */
   gint want_drain;              /* the worker waits for it to be empty */
-  gint requests;
+  gint report_underrun;         /* the reader asks for the message */
   gint in_underrun;
   guint64 low_frames;           /* wake the worker at or below this fill */
   guint64 underruns;
@@ -185,13 +177,15 @@ gate_take (GstKitharaSink * self, gint holder)
 /* ------------------------------------------------------------------ */
 /* The reader: an application's real-time callback */
 
+/* From the reader: the node has something to do (room in the ring, the
+ * ring drained, an underrun to report). */
 static void
-request (GstKitharaSink * self, gint what)
+wake_node (GstKitharaSink * self)
 {
-  g_atomic_int_or ((guint *) & self->requests, what);
   kithara_node_wake_rt (gst_kithara_element_get_node (GST_KITHARA_ELEMENT
           (self)));
 }
+
 
 /* Called with the gate held by the reader. */
 static void
@@ -202,8 +196,10 @@ note_short_read (GstKitharaSink * self, gsize missing)
     return;
   __atomic_add_fetch (&self->underruns, 1, __ATOMIC_RELAXED);
   __atomic_add_fetch (&self->missing_frames, missing, __ATOMIC_RELAXED);
-  if (!g_atomic_int_exchange (&self->in_underrun, 1))
-    request (self, REQUEST_UNDERRUN);
+  if (!g_atomic_int_exchange (&self->in_underrun, 1)) {
+    g_atomic_int_set (&self->report_underrun, 1);
+    wake_node (self);
+  }
 }
 
 /**
@@ -257,11 +253,11 @@ gst_kithara_sink_read (GstKitharaSink * sink, gpointer data, gsize frames)
   if (g_atomic_int_get (&sink->want_space) &&
       kithara_frame_ring_fill (ring) <= sink->low_frames &&
       g_atomic_int_compare_and_exchange (&sink->want_space, 1, 0))
-    request (sink, REQUEST_SPACE);
+    wake_node (sink);
   if (kithara_frame_ring_fill (ring) == 0 &&
       (g_atomic_int_get (&sink->want_drain) ||
           g_atomic_int_get (&sink->eos) == EOS_QUEUED))
-    request (sink, REQUEST_DRAINED);
+    wake_node (sink);
 
   gate_release (sink, GATE_FREE);
   return got;
@@ -509,10 +505,9 @@ static KitharaTickResult
 gst_kithara_sink_tick (GstKitharaElement * base)
 {
   GstKitharaSink *self = GST_KITHARA_SINK (base);
-  gint requests = g_atomic_int_exchange (&self->requests, 0);
   GstMiniObject *item;
 
-  if (requests & REQUEST_UNDERRUN)
+  if (g_atomic_int_exchange (&self->report_underrun, 0))
     post_underrun (self);
 
   switch (g_atomic_int_get (&self->eos)) {
@@ -709,7 +704,7 @@ gst_kithara_sink_change_state (GstElement * element, GstStateChange transition)
       self->configured = FALSE;
       __atomic_store_n (&self->underruns, 0, __ATOMIC_RELAXED);
       __atomic_store_n (&self->missing_frames, 0, __ATOMIC_RELAXED);
-      g_atomic_int_set (&self->requests, 0);
+      g_atomic_int_set (&self->report_underrun, 0);
       gst_kithara_sink_flush (base);
       gate_release (self, GATE_FREE);
       break;
