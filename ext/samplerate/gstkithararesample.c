@@ -536,6 +536,15 @@ gst_kithara_resample_handle_buffer (GstKitharaElement * element,
     return gst_kithara_element_push (element, buf);
   }
 
+  /* Not passing through and no converter: a flush ended passthrough
+   * after a rate change (change speed, then cue), so start one here. */
+  if (self->src == NULL) {
+    if (!make_converter (self, quality, ratio)) {
+      gst_buffer_unref (buf);
+      return GST_FLOW_ERROR;
+    }
+  }
+
   if (quality != self->applied_quality) {
     GST_DEBUG_OBJECT (self, "quality %d -> %d", self->applied_quality, quality);
     ret = drain_converter (self);

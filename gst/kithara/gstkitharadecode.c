@@ -187,9 +187,10 @@ capture_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
   GstKitharaDecode *self = gst_pad_get_element_private (pad);
 
-  /* The decoder negotiates with what is really downstream. */
-  return gst_pad_peer_query (gst_kithara_element_get_src_pad
-      (GST_KITHARA_ELEMENT (self)), query);
+  /* The decoder negotiates with what is really downstream (but does not
+   * wait behind an exit for a serialized query's answer). */
+  return gst_kithara_element_query_downstream (GST_KITHARA_ELEMENT (self),
+      query);
 }
 
 /* ------------------------------------------------------------------ */
@@ -598,6 +599,9 @@ build_chain (GstKitharaDecode * self)
 {
   GstPad *pad;
 
+  if (self->bin)
+    return TRUE;                /* still there: its teardown was put off */
+
   self->bin = g_object_new (KITHARA_TYPE_DECODE_CHAIN, "name",
       "kitharadecode-chain", NULL);
   KITHARA_DECODE_CHAIN (self->bin)->owner = self;
@@ -684,14 +688,15 @@ reset_chain (GstKitharaDecode * self)
  * knows whether to pull.  When it pulls, typefind's streaming task is
  * created here (and adopted by our task pool), to run in our ticks.  Our
  * own state change has succeeded by now: a failure here is reported by
- * the tick, as an error of this element. */
+ * the tick, as an error of this element.  A control: the node's tick
+ * lock is held. */
 static void
-start_chain (GstKitharaDecode * self)
+start_chain (gpointer user_data)
 {
-  KitharaNode *node = gst_kithara_element_get_node (GST_KITHARA_ELEMENT
-      (self));
+  GstKitharaDecode *self = user_data;
 
-  kithara_node_lock_tick (node);
+  gst_pad_set_active (self->feed_pad, TRUE);
+  gst_pad_set_active (self->capture_pad, TRUE);
   if (gst_element_set_state (self->bin, GST_STATE_PAUSED) ==
       GST_STATE_CHANGE_FAILURE || (self->pull_mode &&
           GST_PAD_MODE (self->feed_pad) != GST_PAD_MODE_PULL)) {
@@ -701,8 +706,29 @@ start_chain (GstKitharaDecode * self)
     self->failed = TRUE;
   }
   self->chain_ready = TRUE;
-  kithara_node_unlock_tick (node);
-  kithara_node_wake (node);
+  kithara_node_wake (gst_kithara_element_get_node (GST_KITHARA_ELEMENT
+          (self)));
+}
+
+static void
+reset_chain_control (gpointer user_data)
+{
+  reset_chain (user_data);
+}
+
+/* Unless the element was started again meanwhile (the chain is reused
+ * then, see build_chain()). */
+static void
+destroy_chain_control (gpointer user_data)
+{
+  GstKitharaDecode *self = user_data;
+  GstState target;
+
+  GST_OBJECT_LOCK (self);
+  target = GST_STATE_TARGET (self);
+  GST_OBJECT_UNLOCK (self);
+  if (target == GST_STATE_NULL)
+    destroy_chain (self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -946,6 +972,7 @@ gst_kithara_decode_change_state (GstElement * element,
     GstStateChange transition)
 {
   GstKitharaDecode *self = GST_KITHARA_DECODE (element);
+  GstKitharaElement *base = GST_KITHARA_ELEMENT (element);
   GstStateChangeReturn ret;
 
   switch (transition) {
@@ -955,9 +982,7 @@ gst_kithara_decode_change_state (GstElement * element,
       gst_element_set_state (self->bin, GST_STATE_READY);
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
-      reset_chain (self);
-      gst_pad_set_active (self->feed_pad, TRUE);
-      gst_pad_set_active (self->capture_pad, TRUE);
+      gst_kithara_element_control (base, reset_chain_control);
       break;
     default:
       break;
@@ -968,16 +993,19 @@ gst_kithara_decode_change_state (GstElement * element,
   if (ret == GST_STATE_CHANGE_FAILURE)
     return ret;
 
+  /* The chain is taken down and started by controls of the node: never
+   * while a tick runs it, and on a worker (a state change from a bus sync
+   * handler, for an error the chain itself posted) only once the tick
+   * that runs inside the chain has returned. */
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
-      start_chain (self);
+      gst_kithara_element_control (base, start_chain);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      /* The node has left the worker: no tick touches the chain now. */
-      reset_chain (self);
+      gst_kithara_element_control (base, reset_chain_control);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
-      destroy_chain (self);
+      gst_kithara_element_control (base, destroy_chain_control);
       break;
     default:
       break;

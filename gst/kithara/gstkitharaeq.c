@@ -74,6 +74,11 @@ struct _GstKitharaEq
    * link; the array is replaced as a whole, never modified. */
   GPtrArray *bands;
   GstKitharaEqMode mode;
+  /* Serializes layout changes (num-bands, mode) from any threads: each
+   * builds its bands completely, publishes them under the object lock and
+   * announces them before the next may start.  Recursive: a child-added
+   * handler may change the layout again. */
+  GRecMutex layout_lock;
   guint parametric_bands;       /* num-bands to use in parametric mode */
   guint layout;                 /* bumped when the bands are replaced */
 
@@ -400,6 +405,7 @@ gst_kithara_eq_set_property (GObject * object, guint prop_id,
   GstKitharaEqMode mode;
   guint n_bands, parametric_bands;
 
+  g_rec_mutex_lock (&self->layout_lock);
   GST_OBJECT_LOCK (self);
   mode = self->mode;
   n_bands = self->bands->len;
@@ -436,6 +442,7 @@ gst_kithara_eq_set_property (GObject * object, guint prop_id,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  g_rec_mutex_unlock (&self->layout_lock);
 }
 
 static void
@@ -464,6 +471,7 @@ gst_kithara_eq_get_property (GObject * object, guint prop_id,
 static void
 gst_kithara_eq_init (GstKitharaEq * self)
 {
+  g_rec_mutex_init (&self->layout_lock);
   self->mode = DEFAULT_MODE;
   self->parametric_bands = DEFAULT_NUM_BANDS;
   gst_kithara_eq_set_layout (self, DEFAULT_MODE, DEFAULT_NUM_BANDS);
@@ -494,6 +502,7 @@ gst_kithara_eq_finalize (GObject * object)
   GstKitharaEq *self = GST_KITHARA_EQ (object);
 
   g_ptr_array_unref (self->bands);
+  g_rec_mutex_clear (&self->layout_lock);
   kithara_biquad_bank_free (self->bank);
   kithara_isolator_free (self->isolator);
   G_OBJECT_CLASS (gst_kithara_eq_parent_class)->finalize (object);

@@ -52,21 +52,12 @@
 #include "gstkitharamixer.h"
 #include "gstkitharamixerpad.h"
 #include "gstkitharaelements.h"
-#include "kitharahandoff.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_kithara_mixer_debug);
 #define GST_CAT_DEFAULT gst_kithara_mixer_debug
 
 #define DEFAULT_BLOCK_TIME (10 * GST_MSECOND)
 #define DEFAULT_LATENCY (50 * GST_MSECOND)
-
-/* How the src task waits for the next block. */
-enum
-{
-  WAIT_ON_TIME,                 /* until half a block before it is due */
-  WAIT_FORCED,                  /* mixing was forced; until it is due */
-  WAIT_MISSED,                  /* it is late, counted; until it comes */
-};
 
 enum
 {
@@ -80,9 +71,9 @@ struct _GstKitharaMixer
   GstKitharaElement parent;
 
   GstPad *srcpad;
-  KitharaHandoff *handoff;
-  GPtrArray *pads;              /* GstKitharaMixerPad; changed under the
-                                 * tick lock */
+  KitharaOutlet *outlet;        /* the exit: the src pad's task pushes */
+  GPtrArray *pads;              /* GstKitharaMixerPad, reffed; changed
+                                 * under the tick lock */
   guint next_pad_id;
   gint heard;                   /* atomic: PLAYING */
   gint force;                   /* atomic: mix the next block now */
@@ -97,15 +88,7 @@ struct _GstKitharaMixer
   gboolean eos_sent;
   guint32 seek_seqnum;
 
-  /* The src task's own. */
-  gint wait_stage;
-
-  /* The src task's state, under the object lock. */
-  GstClockTime next_running_time;       /* of the next block to push */
-  GstClockTime position;        /* stream time pushed so far */
-  GstClockTime downstream_latency;
-  gboolean in_underrun;
-  guint64 underruns;
+  /* Under the object lock. */
   guint64 forced_blocks;
 
   /* Properties, under the object lock. */
@@ -290,11 +273,10 @@ configure_output (GstKitharaMixer * self, GstCaps * input)
    * it from), like aggregator's. */
   stream_id = g_strdup_printf ("%08x%08x%08x%08x", g_random_int (),
       g_random_int (), g_random_int (), g_random_int ());
-  kithara_handoff_push (self->handoff,
-      GST_MINI_OBJECT (gst_event_new_stream_start (stream_id)));
+  kithara_outlet_push_event (self->outlet, gst_event_new_stream_start
+      (stream_id));
   g_free (stream_id);
-  kithara_handoff_push (self->handoff, GST_MINI_OBJECT (gst_event_new_caps
-          (caps)));
+  kithara_outlet_push_event (self->outlet, gst_event_new_caps (caps));
   gst_caps_unref (caps);
   self->configured = TRUE;
   self->segment_pending = TRUE;
@@ -413,7 +395,7 @@ push_segment (GstKitharaMixer * self)
 
   if (self->seek_seqnum != GST_SEQNUM_INVALID)
     gst_event_set_seqnum (event, self->seek_seqnum);
-  kithara_handoff_push (self->handoff, GST_MINI_OBJECT (event));
+  kithara_outlet_push_event (self->outlet, event);
   self->segment_pending = FALSE;
 }
 
@@ -474,9 +456,30 @@ finish (GstKitharaMixer * self)
   GST_DEBUG_OBJECT (self, "every input is at EOS");
   if (self->seek_seqnum != GST_SEQNUM_INVALID)
     gst_event_set_seqnum (eos, self->seek_seqnum);
-  kithara_handoff_push (self->handoff, GST_MINI_OBJECT (eos));
+  kithara_outlet_push_event (self->outlet, eos);
   self->eos_sent = TRUE;
   return KITHARA_TICK_DONE;
+}
+
+/* Hands a block to the src task.  Its flow only says FLUSHING (a seek is
+ * under way, the node is woken after) or that downstream is done. */
+static KitharaTickResult
+push_block (GstKitharaMixer * self, GstBuffer * block)
+{
+  GstFlowReturn ret = kithara_outlet_push (self->outlet, block);
+
+  switch (ret) {
+    case GST_FLOW_OK:
+    case KITHARA_FLOW_FULL:
+      return KITHARA_TICK_PROGRESS;
+    case GST_FLOW_FLUSHING:
+      return KITHARA_TICK_WAITING;
+    default:
+      /* The src task posted any error; nothing more to mix. */
+      GST_DEBUG_OBJECT (self, "downstream: %s", gst_flow_get_name (ret));
+      self->eos_sent = TRUE;
+      return KITHARA_TICK_DONE;
+  }
 }
 
 /* Takes input and mixes the next block if it can. */
@@ -491,7 +494,7 @@ mix_next (GstKitharaMixer * self)
   if (self->eos_sent)
     return KITHARA_TICK_DONE;
   /* Room first, so a mixed block is never thrown away. */
-  if (!kithara_handoff_has_room (self->handoff))
+  if (kithara_outlet_is_full (self->outlet))
     return KITHARA_TICK_WAITING;
 
   for (i = 0; i < self->pads->len; i++)
@@ -505,9 +508,7 @@ mix_next (GstKitharaMixer * self)
     /* Every input was released: keep a playing sink fed with silence. */
     if (!forced)
       return KITHARA_TICK_WAITING;
-    kithara_handoff_push (self->handoff, GST_MINI_OBJECT (mix_block (self,
-                self->block_frames, FALSE)));
-    return KITHARA_TICK_PROGRESS;
+    return push_block (self, mix_block (self, self->block_frames, FALSE));
   }
 
   for (i = 0; i < self->pads->len; i++) {
@@ -537,9 +538,7 @@ mix_next (GstKitharaMixer * self)
     GST_OBJECT_UNLOCK (self);
     GST_DEBUG_OBJECT (self, "block due: mixing without the late inputs");
   }
-  kithara_handoff_push (self->handoff, GST_MINI_OBJECT (mix_block (self,
-              frames, forced && !all_ready)));
-  return KITHARA_TICK_PROGRESS;
+  return push_block (self, mix_block (self, frames, forced && !all_ready));
 }
 
 /* The mixer gets one tick per worker pass, and a pass over hundreds of
@@ -565,173 +564,18 @@ gst_kithara_mixer_tick (GstKitharaElement * base)
 }
 
 /* ------------------------------------------------------------------ */
-/* The src task: pushes blocks downstream, may block in a syncing sink. */
+/* The exit: the src pad's task pushes blocks downstream (it may block in
+ * a syncing sink) and keeps their deadlines on the pipeline clock. */
 
+/* Called on the src task half a block before the next block is due and
+ * it is not there: mix it with the inputs that are. */
 static void
-post_underrun (GstKitharaMixer * self, guint64 underruns, GstClockTime late)
-{
-  GstStructure *s = gst_structure_new ("kithara-underrun",
-      "element", G_TYPE_STRING, GST_ELEMENT_NAME (self),
-      "underruns", G_TYPE_UINT64, underruns,
-      "lateness", G_TYPE_UINT64, late, NULL);
-
-  GST_INFO_OBJECT (self, "underrun: block %" GST_TIME_FORMAT " late",
-      GST_TIME_ARGS (late));
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self), s));
-}
-
-/* The clock time by which the next block must be in the sink, or NONE
- * when nothing is due (not PLAYING, no clock). */
-static GstClockTime
-next_due_time (GstKitharaMixer * self, GstClock ** clock)
-{
-  GstClockTime due = GST_CLOCK_TIME_NONE;
-
-  *clock = NULL;
-  GST_OBJECT_LOCK (self);
-  if (GST_STATE (self) == GST_STATE_PLAYING && GST_ELEMENT_CLOCK (self) &&
-      GST_CLOCK_TIME_IS_VALID (self->next_running_time)) {
-    *clock = gst_object_ref (GST_ELEMENT_CLOCK (self));
-    due = GST_ELEMENT_CAST (self)->base_time + self->next_running_time +
-        self->downstream_latency;
-  }
-  GST_OBJECT_UNLOCK (self);
-  return due;
-}
-
-/* Counts a block that is missing or late when the sink needs it; one
- * message per burst. */
-static void
-count_underrun (GstKitharaMixer * self, GstClockTimeDiff late)
-{
-  guint64 underruns;
-  gboolean report;
-
-  GST_OBJECT_LOCK (self);
-  underruns = ++self->underruns;
-  report = !self->in_underrun;
-  self->in_underrun = TRUE;
-  GST_OBJECT_UNLOCK (self);
-  if (report)
-    post_underrun (self, underruns, MAX (late, 0));
-}
-
-/* How late (> 0) or early the next block is now; FALSE if nothing is due. */
-static gboolean
-lateness (GstKitharaMixer * self, GstClockTimeDiff * late)
-{
-  GstClock *clock;
-  GstClockTime due = next_due_time (self, &clock);
-
-  if (clock == NULL)
-    return FALSE;
-  *late = GST_CLOCK_DIFF (due, gst_clock_get_time (clock));
-  gst_object_unref (clock);
-  return TRUE;
-}
-
-/* A block leaves for the sink. */
-static void
-account_block (GstKitharaMixer * self, GstBuffer * buf)
-{
-  GstClockTimeDiff late;
-
-  if (self->wait_stage != WAIT_MISSED && lateness (self, &late) && late > 0)
-    count_underrun (self, late);
-  else if (self->wait_stage == WAIT_ON_TIME) {
-    GST_OBJECT_LOCK (self);
-    self->in_underrun = FALSE;
-    GST_OBJECT_UNLOCK (self);
-  }
-  self->wait_stage = WAIT_ON_TIME;
-
-  GST_OBJECT_LOCK (self);
-  self->next_running_time = gst_segment_to_running_time (&self->out_segment,
-      GST_FORMAT_TIME, GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf));
-  self->position = gst_segment_to_stream_time (&self->out_segment,
-      GST_FORMAT_TIME, GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf));
-  GST_OBJECT_UNLOCK (self);
-}
-
-/* Monotonic time (µs) at which to stop waiting for the next block: half a
- * block before it is due, to have it mixed with the inputs that are
- * there; then when it is due, to count it missing; then never. */
-static gint64
-deadline_us (GstKitharaMixer * self)
-{
-  GstClockTimeDiff late, margin;
-
-  if (self->wait_stage == WAIT_MISSED || !lateness (self, &late))
-    return -1;
-  GST_OBJECT_LOCK (self);
-  margin = self->wait_stage == WAIT_ON_TIME ? self->block_time / 2 : 0;
-  GST_OBJECT_UNLOCK (self);
-  return g_get_monotonic_time () + MAX (-late - margin, 0) / GST_USECOND;
-}
-
-static void
-pause_task (GstKitharaMixer * self, const gchar * why)
-{
-  GST_DEBUG_OBJECT (self, "pausing task: %s", why);
-  gst_pad_pause_task (self->srcpad);
-}
-
-static void
-src_loop (gpointer user_data)
+block_due (gpointer user_data)
 {
   GstKitharaMixer *self = user_data;
-  GstMiniObject *item;
-  GstFlowReturn ret;
 
-  switch (kithara_handoff_pop (self->handoff, deadline_us (self), &item)) {
-    case KITHARA_HANDOFF_FLUSHING:
-      pause_task (self, "flushing");
-      return;
-    case KITHARA_HANDOFF_DEADLINE:
-      if (self->wait_stage == WAIT_ON_TIME) {
-        /* The sink is about to run dry: mix with the inputs that are
-         * there. */
-        self->wait_stage = WAIT_FORCED;
-        g_atomic_int_set (&self->force, 1);
-        kithara_node_wake (NODE (self));
-      } else {
-        /* Even that did not come in time (the worker is stalled). */
-        GstClockTimeDiff late = 0;
-
-        self->wait_stage = WAIT_MISSED;
-        lateness (self, &late);
-        count_underrun (self, late);
-      }
-      return;
-    case KITHARA_HANDOFF_KICKED:
-      return;
-    case KITHARA_HANDOFF_ITEM:
-      break;
-  }
-
-  if (GST_IS_EVENT (item)) {
-    gboolean eos = GST_EVENT_TYPE (item) == GST_EVENT_EOS;
-
-    gst_pad_push_event (self->srcpad, GST_EVENT (item));
-    if (eos)
-      pause_task (self, "EOS");
-    return;
-  }
-
-  account_block (self, GST_BUFFER (item));
-  ret = gst_pad_push (self->srcpad, GST_BUFFER (item));
-  if (ret == GST_FLOW_OK)
-    return;
-  if (ret == GST_FLOW_FLUSHING) {
-    pause_task (self, "downstream flushing");
-  } else if (ret == GST_FLOW_EOS) {
-    pause_task (self, "downstream EOS");
-  } else {
-    GST_ELEMENT_FLOW_ERROR (self, ret);
-    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
-    pause_task (self, gst_flow_get_name (ret));
-  }
+  g_atomic_int_set (&self->force, 1);
+  kithara_node_wake (NODE (self));
 }
 
 static void
@@ -742,28 +586,6 @@ reset_output (GstKitharaMixer * self)
   self->eos_sent = FALSE;
   self->segment_pending = self->configured;
   self->seek_seqnum = GST_SEQNUM_INVALID;
-  GST_OBJECT_LOCK (self);
-  self->next_running_time = 0;
-  self->position = 0;
-  self->in_underrun = FALSE;
-  GST_OBJECT_UNLOCK (self);
-  self->wait_stage = WAIT_ON_TIME;
-}
-
-static gboolean
-src_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
-    gboolean active)
-{
-  GstKitharaMixer *self = GST_KITHARA_MIXER (parent);
-
-  if (mode != GST_PAD_MODE_PUSH)
-    return FALSE;
-  if (active) {
-    kithara_handoff_set_flushing (self->handoff, FALSE);
-    return gst_pad_start_task (pad, src_loop, self, NULL);
-  }
-  kithara_handoff_set_flushing (self->handoff, TRUE);
-  return gst_pad_stop_task (pad);
 }
 
 /* ------------------------------------------------------------------ */
@@ -803,11 +625,9 @@ handle_seek (GstKitharaMixer * self, GstEvent * event)
   if (flush) {
     GstEvent *flush_start = gst_event_new_flush_start ();
 
+    /* Downstream flushes and the src task leaves its loop. */
     gst_event_set_seqnum (flush_start, seqnum);
-    gst_pad_push_event (self->srcpad, flush_start);
-    kithara_handoff_set_flushing (self->handoff, TRUE);
-    /* Wait for the task to be out of its loop. */
-    GST_PAD_STREAM_LOCK (self->srcpad);
+    gst_kithara_element_push_event (GST_KITHARA_ELEMENT (self), flush_start);
   }
 
   /* The inputs flush (their flush events stay here) and restart at the
@@ -815,6 +635,7 @@ handle_seek (GstKitharaMixer * self, GstEvent * event)
   kithara_node_lock_tick (NODE (self));
   forward_to_inputs (self, event);
   if (flush) {
+    GstEvent *flush_stop = gst_event_new_flush_stop (TRUE);
     gboolean update;
 
     reset_output (self);
@@ -823,21 +644,11 @@ handle_seek (GstKitharaMixer * self, GstEvent * event)
     self->out_segment.position = self->out_segment.start;
     self->out_segment.time = self->out_segment.start;
     self->seek_seqnum = seqnum;
-    GST_OBJECT_LOCK (self);
-    self->position = self->out_segment.time;
-    GST_OBJECT_UNLOCK (self);
-  }
-
-  if (flush) {
-    GstEvent *flush_stop = gst_event_new_flush_stop (TRUE);
 
     /* Still holding the node: no block (nor the new segment) may be mixed
-     * into the hand-off before it reopens. */
+     * into the exit before it reopens. */
     gst_event_set_seqnum (flush_stop, seqnum);
-    gst_pad_push_event (self->srcpad, flush_stop);
-    kithara_handoff_set_flushing (self->handoff, FALSE);
-    gst_pad_start_task (self->srcpad, src_loop, self, NULL);
-    GST_PAD_STREAM_UNLOCK (self->srcpad);
+    gst_kithara_element_push_event (GST_KITHARA_ELEMENT (self), flush_stop);
   }
   kithara_node_unlock_tick (NODE (self));
   kithara_node_wake (NODE (self));
@@ -853,17 +664,6 @@ gst_kithara_mixer_src_event (GstKitharaElement * base, GstEvent * event)
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_SEEK:
       return handle_seek (self, event);
-    case GST_EVENT_LATENCY:{
-      GstClockTime latency;
-
-      gst_event_parse_latency (event, &latency);
-      GST_OBJECT_LOCK (self);
-      self->downstream_latency = latency;
-      GST_OBJECT_UNLOCK (self);
-      forward_to_inputs (self, event);
-      gst_event_unref (event);
-      return TRUE;
-    }
     default:
       forward_to_inputs (self, event);
       gst_event_unref (event);
@@ -945,12 +745,16 @@ gst_kithara_mixer_src_query (GstKitharaElement * base, GstQuery * query)
     case GST_QUERY_POSITION:{
       GstFormat format;
 
+      KitharaOutletLevel level;
+
       gst_query_parse_position (query, &format, NULL);
       if (format != GST_FORMAT_TIME)
         return FALSE;
-      GST_OBJECT_LOCK (self);
-      gst_query_set_position (query, format, self->position);
-      GST_OBJECT_UNLOCK (self);
+      /* What has left for the sink. */
+      kithara_outlet_get_level (self->outlet, &level);
+      if (!GST_CLOCK_TIME_IS_VALID (level.position))
+        level.position = self->out_segment.time;
+      gst_query_set_position (query, format, level.position);
       return TRUE;
     }
     case GST_QUERY_CAPS:{
@@ -1103,7 +907,51 @@ static KitharaInlet *
 gst_kithara_mixer_get_inlet (GstKitharaElement * base, GstPad * sinkpad)
 {
   return GST_IS_KITHARA_MIXER_PAD (sinkpad) ?
-      GST_KITHARA_MIXER_PAD (sinkpad)->inlet : NULL;
+      kithara_inlet_ref (GST_KITHARA_MIXER_PAD (sinkpad)->inlet) : NULL;
+}
+
+/* A pad joins or leaves the mix, as a control of the node: never while a
+ * tick mixes, and never waited for on a worker. */
+typedef struct
+{
+  GstKitharaMixer *self;
+  GstKitharaMixerPad *pad;
+  gboolean add;
+} PadChange;
+
+static void
+apply_pad_change (gpointer user_data)
+{
+  PadChange *change = user_data;
+  GPtrArray *pads = change->self->pads;
+
+  if (change->add)
+    g_ptr_array_add (pads, gst_object_ref (change->pad));
+  else
+    g_ptr_array_remove (pads, change->pad);
+}
+
+static void
+free_pad_change (gpointer user_data)
+{
+  PadChange *change = user_data;
+
+  gst_object_unref (change->self);
+  gst_object_unref (change->pad);
+  g_free (change);
+}
+
+static void
+change_pads (GstKitharaMixer * self, GstKitharaMixerPad * pad, gboolean add)
+{
+  PadChange *change = g_new (PadChange, 1);
+
+  change->self = gst_object_ref (self);
+  change->pad = gst_object_ref (pad);
+  change->add = add;
+  kithara_node_control (NODE (self), apply_pad_change, change,
+      free_pad_change);
+  kithara_node_wake (NODE (self));      /* the others may be ready now */
 }
 
 static GstPad *
@@ -1142,16 +990,12 @@ gst_kithara_mixer_request_new_pad (GstElement * element,
     kithara_inlet_set_flushing (pad->inlet, FALSE);
     gst_pad_set_active (GST_PAD (pad), TRUE);
   }
-  kithara_node_lock_tick (NODE (self));
-  g_ptr_array_add (self->pads, pad);
-  kithara_node_unlock_tick (NODE (self));
+  change_pads (self, pad, TRUE);
 
   if (!gst_element_add_pad (element, GST_PAD (pad))) {
-    kithara_node_lock_tick (NODE (self));
-    g_ptr_array_remove (self->pads, pad);
-    kithara_node_unlock_tick (NODE (self));
-    gst_kithara_element_free_inlet (GST_KITHARA_ELEMENT (self), pad->inlet);
-    pad->inlet = NULL;
+    change_pads (self, pad, FALSE);
+    kithara_inlet_set_flushing (pad->inlet, TRUE);
+    gst_kithara_element_release_inlet (GST_KITHARA_ELEMENT (self), pad->inlet);
     gst_object_unref (pad);
     return NULL;
   }
@@ -1168,22 +1012,19 @@ gst_kithara_mixer_release_pad (GstElement * element, GstPad * pad)
   GstKitharaMixerPad *mpad = GST_KITHARA_MIXER_PAD (pad);
 
   GST_DEBUG_OBJECT (self, "releasing %s", GST_PAD_NAME (pad));
-  /* Release a blocked upstream thread, then no tick may see the pad. */
+  /* Release a blocked upstream thread; the inlet refuses data from now
+   * on.  The pad keeps it (a producer's tick may still hold it too). */
   kithara_inlet_set_flushing (mpad->inlet, TRUE);
-  kithara_node_lock_tick (NODE (self));
-  g_ptr_array_remove (self->pads, mpad);
-  kithara_node_unlock_tick (NODE (self));
+  change_pads (self, mpad, FALSE);
   g_signal_handlers_disconnect_by_data (pad, self);
 
   gst_child_proxy_child_removed (GST_CHILD_PROXY (self), G_OBJECT (pad),
       GST_OBJECT_NAME (pad));
   gst_pad_set_active (pad, FALSE);
-  gst_kithara_element_free_inlet (GST_KITHARA_ELEMENT (self), mpad->inlet);
-  mpad->inlet = NULL;
+  gst_kithara_element_release_inlet (GST_KITHARA_ELEMENT (self), mpad->inlet);
   gst_element_remove_pad (element, pad);
 
   update_mixer_class (self);
-  kithara_node_wake (NODE (self));      /* the others may be ready now */
 }
 
 /* ------------------------------------------------------------------ */
@@ -1192,45 +1033,72 @@ gst_kithara_mixer_release_pad (GstElement * element, GstPad * pad)
 static void
 set_inputs_flushing (GstKitharaMixer * self, gboolean flushing)
 {
-  guint i;
+  GList *pads = ref_sink_pads (self), *l;
 
-  kithara_node_lock_tick (NODE (self));
-  for (i = 0; i < self->pads->len; i++)
-    kithara_inlet_set_flushing (PAD (self, i)->inlet, flushing);
-  kithara_node_unlock_tick (NODE (self));
+  for (l = pads; l; l = l->next)
+    kithara_inlet_set_flushing (GST_KITHARA_MIXER_PAD (l->data)->inlet,
+        flushing);
+  g_list_free_full (pads, gst_object_unref);
 }
 
+/* READY to PAUSED, before the node joins the worker. */
+static void
+start_control (gpointer user_data)
+{
+  GstKitharaMixer *self = user_data;
+  guint i;
+
+  self->configured = FALSE;
+  reset_output (self);
+  for (i = 0; i < self->pads->len; i++) {
+    PAD (self, i)->late_frames = 0;
+    PAD (self, i)->missed_blocks = 0;
+  }
+  GST_OBJECT_LOCK (self);
+  self->forced_blocks = 0;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* PAUSED to READY, once the node has left the worker. */
+static void
+stop_control (gpointer user_data)
+{
+  GstKitharaMixer *self = user_data;
+  guint i;
+
+  for (i = 0; i < self->pads->len; i++)
+    gst_kithara_mixer_pad_reset (PAD (self, i));
+  self->configured = FALSE;
+}
+
+/* The exit keeps deadlines while PLAYING, and also in PAUSED after having
+ * played: a stalled input then cannot keep the mix from prerolling again
+ * on what is mixed ahead.  Underruns count only while PLAYING.  Set before
+ * each state change completes, so the src task never acts on a stale
+ * one. */
 static GstStateChangeReturn
 gst_kithara_mixer_change_state (GstElement * element,
     GstStateChange transition)
 {
   GstKitharaMixer *self = GST_KITHARA_MIXER (element);
   GstStateChangeReturn ret;
-  guint i;
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
-      self->configured = FALSE;
-      reset_output (self);
-      for (i = 0; i < self->pads->len; i++) {
-        PAD (self, i)->late_frames = 0;
-        PAD (self, i)->missed_blocks = 0;
-      }
-      GST_OBJECT_LOCK (self);
-      self->underruns = 0;
-      self->forced_blocks = 0;
-      self->downstream_latency = 0;
-      GST_OBJECT_UNLOCK (self);
+      gst_kithara_element_control (GST_KITHARA_ELEMENT (self), start_control);
       set_inputs_flushing (self, FALSE);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      kithara_outlet_set_clocked (self->outlet, TRUE, TRUE);
       g_atomic_int_set (&self->heard, 1);
       update_all_classes (self);
-      kithara_handoff_kick (self->handoff);
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      kithara_outlet_set_clocked (self->outlet, TRUE, FALSE);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
+      kithara_outlet_set_clocked (self->outlet, FALSE, FALSE);
       set_inputs_flushing (self, TRUE);
-      kithara_handoff_set_flushing (self->handoff, TRUE);
       break;
     default:
       break;
@@ -1245,13 +1113,9 @@ gst_kithara_mixer_change_state (GstElement * element,
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
       g_atomic_int_set (&self->heard, 0);
       update_all_classes (self);
-      kithara_handoff_kick (self->handoff);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      /* The node has left the worker. */
-      for (i = 0; i < self->pads->len; i++)
-        gst_kithara_mixer_pad_reset (PAD (self, i));
-      self->configured = FALSE;
+      gst_kithara_element_control (GST_KITHARA_ELEMENT (self), stop_control);
       break;
     default:
       break;
@@ -1267,11 +1131,12 @@ gst_kithara_mixer_extend_stats (GstKitharaElement * base, GstStructure * s)
 {
   GstKitharaMixer *self = GST_KITHARA_MIXER (base);
   GstStructure *pads = gst_structure_new_empty ("kithara-mixer-pads");
-  guint i;
+  GList *list = ref_sink_pads (self), *l;
 
-  kithara_node_lock_tick (NODE (self));
-  for (i = 0; i < self->pads->len; i++) {
-    GstKitharaMixerPad *pad = PAD (self, i);
+  /* Each pad holds its inlet; the counters are the worker's, read as
+   * they are. */
+  for (l = list; l; l = l->next) {
+    GstKitharaMixerPad *pad = l->data;
     KitharaInletLevel level;
     GstStructure *ps;
 
@@ -1281,19 +1146,18 @@ gst_kithara_mixer_extend_stats (GstKitharaElement * base, GstStructure * s)
         MAX (g_atomic_int_get (&pad->announced_class), 0),
         "inlet-buffers", G_TYPE_UINT, level.buffers,
         "inlet-time", G_TYPE_UINT64, level.time,
-        "late-frames", G_TYPE_UINT64, pad->late_frames,
-        "missed-blocks", G_TYPE_UINT64, pad->missed_blocks, NULL);
+        "late-frames", G_TYPE_UINT64,
+        __atomic_load_n (&pad->late_frames, __ATOMIC_RELAXED),
+        "missed-blocks", G_TYPE_UINT64,
+        __atomic_load_n (&pad->missed_blocks, __ATOMIC_RELAXED), NULL);
     gst_structure_set (pads, GST_PAD_NAME (pad), GST_TYPE_STRUCTURE, ps, NULL);
     gst_structure_free (ps);
   }
-  kithara_node_unlock_tick (NODE (self));
+  g_list_free_full (list, gst_object_unref);
 
   GST_OBJECT_LOCK (self);
   gst_structure_set (s,
-      "underruns", G_TYPE_UINT64, self->underruns,
       "forced-blocks", G_TYPE_UINT64, self->forced_blocks,
-      "output-buffers", G_TYPE_UINT,
-      kithara_handoff_get_buffers (self->handoff),
       "pads", GST_TYPE_STRUCTURE, pads, NULL);
   GST_OBJECT_UNLOCK (self);
   gst_structure_free (pads);
@@ -1308,8 +1172,9 @@ apply_capacity (GstKitharaMixer * self)
   block_time = self->block_time;
   latency = self->latency;
   GST_OBJECT_UNLOCK (self);
-  kithara_handoff_set_capacity (self->handoff,
-      MAX (1, (latency + block_time - 1) / block_time));
+  kithara_outlet_set_limits (self->outlet,
+      MAX (1, (latency + block_time - 1) / block_time), 0);
+  kithara_outlet_set_due_func (self->outlet, block_time / 2, block_due, self);
 }
 
 static void
@@ -1399,8 +1264,10 @@ gst_kithara_mixer_constructed (GObject * object)
   G_OBJECT_CLASS (gst_kithara_mixer_parent_class)->constructed (object);
   self->srcpad = gst_kithara_element_get_src_pad (GST_KITHARA_ELEMENT (self));
   GST_PAD_UNSET_PROXY_CAPS (self->srcpad);
-  gst_pad_set_activatemode_function (self->srcpad, src_activate_mode);
-  self->handoff = kithara_handoff_new (NODE (self));
+  /* Blocks leave through the src pad's task whatever is downstream: the
+   * mix keeps time itself. */
+  gst_kithara_element_set_always_exit (GST_KITHARA_ELEMENT (self));
+  self->outlet = gst_kithara_element_get_outlet (GST_KITHARA_ELEMENT (self));
   apply_capacity (self);
 }
 
@@ -1409,7 +1276,6 @@ gst_kithara_mixer_finalize (GObject * object)
 {
   GstKitharaMixer *self = GST_KITHARA_MIXER (object);
 
-  kithara_handoff_free (self->handoff);
   g_ptr_array_unref (self->pads);
   G_OBJECT_CLASS (gst_kithara_mixer_parent_class)->finalize (object);
 }
@@ -1417,7 +1283,7 @@ gst_kithara_mixer_finalize (GObject * object)
 static void
 gst_kithara_mixer_init (GstKitharaMixer * self)
 {
-  self->pads = g_ptr_array_new ();
+  self->pads = g_ptr_array_new_with_free_func (gst_object_unref);
   self->block_time = DEFAULT_BLOCK_TIME;
   self->latency = DEFAULT_LATENCY;
   gst_audio_info_init (&self->out_info);

@@ -347,6 +347,8 @@ gst_kithara_mixer_pad_finalize (GObject * object)
   g_clear_pointer (&pad->converter, gst_audio_converter_free);
   gst_clear_caps (&pad->caps);
   g_object_unref (pad->adapter);
+  if (pad->inlet)
+    kithara_inlet_unref (pad->inlet);
   G_OBJECT_CLASS (gst_kithara_mixer_pad_parent_class)->finalize (object);
 }
 

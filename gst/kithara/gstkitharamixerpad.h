@@ -30,7 +30,8 @@ struct _GstKitharaMixerPad
   gboolean mute;
   KitharaServiceClass class_setting;
 
-  /* Set up by the mixer. */
+  /* Set up by the mixer.  The pad owns a reference to its inlet until it
+   * is finalized; after release the inlet only refuses data. */
   KitharaInlet *inlet;
   gint upstream_is_kithara;     /* atomic */
   gint announced_class;         /* atomic: last class sent upstream */

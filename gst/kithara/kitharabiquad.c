@@ -473,6 +473,7 @@ run_block (KitharaBiquadBank * bank, guint n)
     double peak = 0.0;
 
     for (ch = 0; ch < channels; ch++) {
+      kithara_biquad_state_check (&st[ch]);
       kithara_biquad_state_flush_denormals (&st[ch]);
       peak = MAX (peak, MAX (fabs (st[ch].s1), fabs (st[ch].s2)));
     }
@@ -502,7 +503,7 @@ name (KitharaBiquadBank * bank, ctype * data, guint frames)             \
     for (ch = 0; ch < channels; ch++) {                                 \
       double *x = bank->scratch + ch * KITHARA_BIQUAD_BLOCK;            \
       for (i = 0; i < n; i++)                                           \
-        x[i] = p[i * channels + ch];                                    \
+        x[i] = kithara_biquad_sanitize (p[i * channels + ch]);          \
     }                                                                   \
     run_block (bank, n);                                                \
     for (ch = 0; ch < channels; ch++) {                                 \

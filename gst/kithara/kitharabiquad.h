@@ -70,6 +70,24 @@ kithara_biquad_state_flush_denormals (KitharaBiquadState * s)
     s->s2 = 0.0;
 }
 
+/* What enters a filter's recursion: a non-finite sample (NaN, Inf) would
+ * stay in its memory for good and is silence instead; a denormal one
+ * (F64 input goes that low) costs tens of times the CPU and is zero. */
+static inline double
+kithara_biquad_sanitize (double x)
+{
+  return (x - x == 0.0 && (x >= 1e-30 || x <= -1e-30)) ? x : 0.0;
+}
+
+/* A memory that still went non-finite (a finite input too large for the
+ * gain) starts over. */
+static inline void
+kithara_biquad_state_check (KitharaBiquadState * s)
+{
+  if (!(s->s1 - s->s1 == 0.0) || !(s->s2 - s->s2 == 0.0))
+    s->s1 = s->s2 = 0.0;
+}
+
 gboolean kithara_biquad_type_has_gain (KitharaBiquadType type);
 double kithara_biquad_clamp_freq (double freq, double rate);
 void kithara_biquad_design (KitharaBiquadCoeffs * c, KitharaBiquadType type,

@@ -240,6 +240,7 @@ finish_block (KitharaIsolator * iso, double peak)
   gboolean silent = !wants_filter (iso) && peak < SILENCE;
 
   for (i = 0; i < n; i++) {
+    kithara_biquad_state_check (&s[i]);
     kithara_biquad_state_flush_denormals (&s[i]);
     silent = silent && fabs (s[i].s1) < SILENCE && fabs (s[i].s2) < SILENCE;
   }
@@ -272,7 +273,7 @@ name (KitharaIsolator * iso, ctype * data, guint frames)                \
       for (b = 0; b < KITHARA_ISOLATOR_BANDS; b++)                      \
         g[b] = i + 1 == n ? iso->gain[b] : r.g0[b] + r.dg[b] * t;       \
       for (ch = 0; ch < channels; ch++) {                               \
-        double x = p[i * channels + ch];                                \
+        double x = kithara_biquad_sanitize (p[i * channels + ch]);      \
         double wet = split (iso, &iso->state[ch], x, g);                \
                                                                         \
         peak = MAX (peak, fabs (x));                                    \

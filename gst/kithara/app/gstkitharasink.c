@@ -95,6 +95,9 @@ struct _GstKitharaSink
   /* Shared with the reader: atomics only. */
   gint gate;
   gint gate_waiters;            /* threads waiting for the gate */
+  gint want_gate;               /* the worker found the reader inside */
+  gint closing;                 /* the element stops: close when free */
+  gint reset_pending;           /* a flush waits to empty the ring */
   KitharaFrameRing *ring;       /* valid while a side holds the gate */
   gint bpf;                     /* of the ring, for silence when closed */
   gint playing;
@@ -135,6 +138,16 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
 /* ------------------------------------------------------------------ */
 /* The gate */
 
+enum
+{
+  GATE_TAKEN,                   /* the caller holds it: release it */
+  GATE_WAS_CLOSED,              /* no reader can come in: the ring is the
+                                 * caller's without taking anything */
+  GATE_BUSY,                    /* a reader is inside (worker only) */
+};
+
+static void wake_node (GstKitharaSink * self);
+
 static gboolean
 gate_try (GstKitharaSink * self, gint holder)
 {
@@ -149,29 +162,73 @@ gate_release (GstKitharaSink * self, gint to)
     kithara_futex_wake (&self->gate);
 }
 
-/* For the worker and state changes: a reader holds the gate for the time
- * of one memcpy, so waiting for it is short.  Returns %FALSE if the gate
- * is closed: then no reader can come in and the caller has the ring to
- * itself without taking (or releasing) anything. */
-static gboolean
-gate_take (GstKitharaSink * self, gint holder)
+/* For the reader on its way out: closes the gate if the element is
+ * stopping, and wakes the worker if it found the reader inside.  Both
+ * sides look at "closing" after their own step, so one of them closes. */
+static void
+gate_release_reader (GstKitharaSink * self)
 {
-  gboolean taken = FALSE;
+  gate_release (self, GATE_FREE);
+  if (g_atomic_int_get (&self->closing))
+    g_atomic_int_compare_and_exchange (&self->gate, GATE_FREE, GATE_CLOSED);
+  if (g_atomic_int_get (&self->want_gate) &&
+      g_atomic_int_compare_and_exchange (&self->want_gate, 1, 0))
+    wake_node (self);
+}
 
-  g_atomic_int_inc (&self->gate_waiters);
+/* Takes the gate to replace or reset the ring.  A reader holds it for the
+ * time of one memcpy: a thread that may wait waits for it; a worker never
+ * does, it gets GATE_BUSY and the reader wakes its node on the way out. */
+static gint
+gate_acquire (GstKitharaSink * self, gint holder)
+{
+  gboolean may_wait = !kithara_in_worker_thread ();
+  gint result = GATE_BUSY;
+
+  if (may_wait)
+    g_atomic_int_inc (&self->gate_waiters);
   for (;;) {
     gint now = g_atomic_int_get (&self->gate);
 
-    if (now == GATE_CLOSED)
+    if (now == GATE_CLOSED) {
+      result = GATE_WAS_CLOSED;
       break;
+    }
     if (now == GATE_FREE && gate_try (self, holder)) {
-      taken = TRUE;
+      result = GATE_TAKEN;
+      break;
+    }
+    if (!may_wait) {
+      /* Ask to be woken, then look once more: the reader may have left
+       * before it could see the request. */
+      g_atomic_int_set (&self->want_gate, 1);
+      if (gate_try (self, holder)) {
+        g_atomic_int_set (&self->want_gate, 0);
+        result = GATE_TAKEN;
+      }
       break;
     }
     kithara_futex_wait (&self->gate, now);
   }
-  g_atomic_int_add (&self->gate_waiters, -1);
-  return taken;
+  if (may_wait)
+    g_atomic_int_add (&self->gate_waiters, -1);
+  return result;
+}
+
+/* Closes the gate for good (the element stops): at once if no reader is
+ * inside, else when it leaves. */
+static void
+gate_close (GstKitharaSink * self)
+{
+  g_atomic_int_set (&self->closing, 1);
+  if (gate_acquire (self, GATE_CLOSED) == GATE_BUSY)
+    GST_DEBUG_OBJECT (self, "the reader closes the gate on its way out");
+}
+
+static gboolean
+gate_is_closed (GstKitharaSink * self)
+{
+  return g_atomic_int_get (&self->gate) == GATE_CLOSED;
 }
 
 /* ------------------------------------------------------------------ */
@@ -237,7 +294,7 @@ gst_kithara_sink_read (GstKitharaSink * sink, gpointer data, gsize frames)
     bpf = g_atomic_int_get (&sink->bpf);
     memset (data, 0, frames * bpf);
     note_short_read (sink, frames);
-    gate_release (sink, GATE_FREE);
+    gate_release_reader (sink);
     return 0;
   }
 
@@ -259,7 +316,7 @@ gst_kithara_sink_read (GstKitharaSink * sink, gpointer data, gsize frames)
           g_atomic_int_get (&sink->eos) == EOS_QUEUED))
     wake_node (sink);
 
-  gate_release (sink, GATE_FREE);
+  gate_release_reader (sink);
   return got;
 }
 
@@ -337,34 +394,55 @@ release_pending (GstKitharaSink * self)
   self->pending_done = 0;
 }
 
-/* Replaces the ring with one for @info (or none); never while a reader is
- * inside. */
-static void
+/* Replaces the ring with one for @info; never while a reader is inside.
+ * Returns %FALSE if one is (on the worker): it wakes the node when it
+ * leaves. */
+static gboolean
 replace_ring (GstKitharaSink * self, const GstAudioInfo * info)
 {
   KitharaFrameRing *old;
   GstClockTime buffer_time;
-  gboolean taken;
+  guint64 capacity;
+  gint gate;
 
   GST_OBJECT_LOCK (self);
   buffer_time = self->buffer_time;
   GST_OBJECT_UNLOCK (self);
 
-  taken = gate_take (self, GATE_WORKER);
+  gate = gate_acquire (self, GATE_WORKER);
+  if (gate == GATE_BUSY)
+    return FALSE;
   old = self->ring;
-  self->ring = NULL;
-  if (info) {
-    guint64 capacity = MAX (1, gst_util_uint64_scale_ceil (buffer_time,
-            GST_AUDIO_INFO_RATE (info), GST_SECOND));
-
-    self->ring = kithara_frame_ring_new (GST_AUDIO_INFO_BPF (info), capacity);
-    self->low_frames = capacity / 2;
-    g_atomic_int_set (&self->bpf, GST_AUDIO_INFO_BPF (info));
-  }
-  if (taken)
+  capacity = MAX (1, gst_util_uint64_scale_ceil (buffer_time,
+          GST_AUDIO_INFO_RATE (info), GST_SECOND));
+  self->ring = kithara_frame_ring_new (GST_AUDIO_INFO_BPF (info), capacity);
+  self->low_frames = capacity / 2;
+  g_atomic_int_set (&self->bpf, GST_AUDIO_INFO_BPF (info));
+  if (gate == GATE_TAKEN)
     gate_release (self, GATE_FREE);
   if (old)
     kithara_frame_ring_free (old);
+  return TRUE;
+}
+
+/* Empties the ring (a flush); put off while a reader is inside. */
+static gboolean
+reset_ring (GstKitharaSink * self)
+{
+  gint gate;
+
+  g_atomic_int_set (&self->reset_pending, 0);
+  if (self->ring == NULL)
+    return TRUE;
+  gate = gate_acquire (self, GATE_WORKER);
+  if (gate == GATE_BUSY) {
+    g_atomic_int_set (&self->reset_pending, 1);
+    return FALSE;
+  }
+  kithara_frame_ring_reset (self->ring);
+  if (gate == GATE_TAKEN)
+    gate_release (self, GATE_FREE);
+  return TRUE;
 }
 
 static void
@@ -425,11 +503,12 @@ apply_caps (GstKitharaSink * self)
     return gst_kithara_element_close (GST_KITHARA_ELEMENT (self),
         GST_FLOW_NOT_NEGOTIATED);
   }
+  if (!replace_ring (self, &info))
+    return KITHARA_TICK_WAITING;        /* a reader is inside: woken after */
   GST_DEBUG_OBJECT (self, "format %" GST_PTR_FORMAT, self->pending_caps);
   gst_clear_caps (&self->pending_caps);
   self->info = info;
   self->configured = TRUE;
-  replace_ring (self, &info);
   return KITHARA_TICK_PROGRESS;
 }
 
@@ -518,6 +597,8 @@ gst_kithara_sink_tick (GstKitharaElement * base)
     default:
       break;
   }
+  if (g_atomic_int_get (&self->reset_pending) && !reset_ring (self))
+    return KITHARA_TICK_WAITING;
   if (self->pending_caps)
     return apply_caps (self);
   if (self->pending)
@@ -563,13 +644,8 @@ gst_kithara_sink_flush (GstKitharaElement * base)
   g_atomic_int_set (&self->in_underrun, 0);
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   self->segment_frame = 0;
-  if (self->ring) {
-    gboolean taken = gate_take (self, GATE_WORKER);
-
-    kithara_frame_ring_reset (self->ring);
-    if (taken)
-      gate_release (self, GATE_FREE);
-  }
+  /* On a worker with a reader inside, the next tick empties it. */
+  reset_ring (self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -692,6 +768,36 @@ extend_stats (GstKitharaElement * base, GstStructure * s)
       "frames-read", G_TYPE_UINT64, read, NULL);
 }
 
+/* READY to PAUSED, before the node joins the worker. */
+static void
+start_control (gpointer user_data)
+{
+  GstKitharaSink *self = user_data;
+
+  self->configured = FALSE;
+  __atomic_store_n (&self->underruns, 0, __ATOMIC_RELAXED);
+  __atomic_store_n (&self->missing_frames, 0, __ATOMIC_RELAXED);
+  g_atomic_int_set (&self->report_underrun, 0);
+  gst_kithara_sink_flush (GST_KITHARA_ELEMENT (self));
+  g_atomic_int_set (&self->closing, 0);
+  gate_release (self, GATE_FREE);
+}
+
+/* PAUSED to READY, once the node has left the worker.  The ring goes once
+ * the gate is closed; a reader still inside closes it on its way out, and
+ * the ring then waits for the next start or for finalize. */
+static void
+stop_control (gpointer user_data)
+{
+  GstKitharaSink *self = user_data;
+
+  release_pending (self);
+  if (self->ring && gate_is_closed (self)) {
+    kithara_frame_ring_free (self->ring);
+    self->ring = NULL;
+  }
+}
+
 static GstStateChangeReturn
 gst_kithara_sink_change_state (GstElement * element, GstStateChange transition)
 {
@@ -701,12 +807,7 @@ gst_kithara_sink_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
-      self->configured = FALSE;
-      __atomic_store_n (&self->underruns, 0, __ATOMIC_RELAXED);
-      __atomic_store_n (&self->missing_frames, 0, __ATOMIC_RELAXED);
-      g_atomic_int_set (&self->report_underrun, 0);
-      gst_kithara_sink_flush (base);
-      gate_release (self, GATE_FREE);
+      gst_kithara_element_control (base, start_control);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
       g_atomic_int_set (&self->playing, 1);
@@ -714,8 +815,8 @@ gst_kithara_sink_change_state (GstElement * element, GstStateChange transition)
           KITHARA_SERVICE_CLASS_AUDIBLE);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      /* No reader may touch the node once it leaves the worker. */
-      gate_take (self, GATE_CLOSED);
+      /* No reader may touch the ring once the node leaves the worker. */
+      gate_close (self);
       g_atomic_int_set (&self->playing, 0);
       break;
     default:
@@ -734,12 +835,7 @@ gst_kithara_sink_change_state (GstElement * element, GstStateChange transition)
           KITHARA_SERVICE_CLASS_WARM);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      /* The node has left the worker and the gate is closed. */
-      release_pending (self);
-      if (self->ring) {
-        kithara_frame_ring_free (self->ring);
-        self->ring = NULL;
-      }
+      gst_kithara_element_control (base, stop_control);
       break;
     default:
       break;

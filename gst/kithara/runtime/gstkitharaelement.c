@@ -15,6 +15,7 @@
 #endif
 
 #include "gstkitharaelement.h"
+#include "kitharaoutlet.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_kithara_element_debug);
 #define GST_CAT_DEFAULT gst_kithara_element_debug
@@ -54,7 +55,9 @@ typedef struct
   GstPad *srcpad;
   KitharaNode *node;
   KitharaInlet *inlet;
-  KitharaWorker *worker;
+  KitharaOutlet *outlet;        /* behind the src pad, if any */
+  gboolean always_exit;         /* the src pad is always an exit */
+  KitharaWorker *worker;        /* under the object lock */
 
   /* Service class: the setting (possibly "auto") and the class the exit
    * downstream last announced.  Atomic. */
@@ -84,11 +87,15 @@ G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (GstKitharaElement, gst_kithara_element,
 #define PRIV(self) \
   ((GstKitharaElementPrivate *) gst_kithara_element_get_instance_private (self))
 
+static gboolean is_fatal (GstFlowReturn ret);
+
 /**
  * gst_kithara_element_close:
  * @reason: %GST_FLOW_EOS or the error flow upstream will see from now on
  *
- * Stops taking data (until a flush); for a subclass's own tick.
+ * Stops taking data (until a flush); for a subclass's own tick.  After a
+ * fatal error (posted by whoever found it) downstream gets EOS, as from a
+ * stock source, so that an exit counts this stream as finished.
  *
  * Returns: %KITHARA_TICK_DONE
  */
@@ -96,7 +103,15 @@ KitharaTickResult
 gst_kithara_element_close (GstKitharaElement * self, GstFlowReturn reason)
 {
   kithara_inlet_set_closed (PRIV (self)->inlet, reason);
+  if (is_fatal (reason) && PRIV (self)->srcpad)
+    gst_kithara_element_push_event (self, gst_event_new_eos ());
   return KITHARA_TICK_DONE;
+}
+
+static gboolean
+is_fatal (GstFlowReturn ret)
+{
+  return ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS;
 }
 
 #define close_with gst_kithara_element_close
@@ -113,12 +128,16 @@ gst_kithara_element_pop (GstKitharaElement * self)
   return kithara_inlet_pop (PRIV (self)->inlet);
 }
 
+static gboolean peer_reports_errors (GstKitharaElement * self);
+
 /**
  * gst_kithara_element_tick_result:
  * @ret: what downstream answered to the tick's last push
  *
  * Maps a flow return onto the tick outcome (DESIGN: backpressure mapped
- * to flow returns), posting the error of a fatal flow on this element.
+ * to flow returns).  A fatal flow is posted as an error here only if
+ * nobody downstream did: an exit's task and a kithara element each post
+ * their own, so one failure makes one ERROR message.
  */
 KitharaTickResult
 gst_kithara_element_tick_result (GstKitharaElement * self, GstFlowReturn ret)
@@ -136,7 +155,11 @@ gst_kithara_element_tick_result (GstKitharaElement * self, GstFlowReturn ret)
     default:
       if (ret > GST_FLOW_OK)
         return KITHARA_TICK_PROGRESS;   /* another success, treat as OK */
-      GST_ELEMENT_FLOW_ERROR (self, ret);
+      if (!peer_reports_errors (self))
+        GST_ELEMENT_FLOW_ERROR (self, ret);
+      else
+        GST_DEBUG_OBJECT (self, "downstream failed: %s",
+            gst_flow_get_name (ret));
       return close_with (self, ret);
   }
 }
@@ -159,7 +182,7 @@ push_caps (GstKitharaElement * self, GstCaps * caps)
 
   out = klass->output_caps ? klass->output_caps (self, caps) :
       gst_caps_ref (caps);
-  ret = gst_pad_push_event (PRIV (self)->srcpad, gst_event_new_caps (out));
+  ret = gst_kithara_element_push_event (self, gst_event_new_caps (out));
   gst_caps_unref (out);
   if (!ret)
     GST_DEBUG_OBJECT (self, "downstream did not take the caps (yet)");
@@ -199,7 +222,7 @@ handle_serialized_event (GstKitharaElement * self, GstEvent * event)
     case GST_EVENT_EOS:
       if (klass->drain)
         klass->drain (self);
-      gst_pad_push_event (priv->srcpad, event);
+      gst_kithara_element_push_event (self, event);
       return close_with (self, GST_FLOW_EOS);
     default:
       break;
@@ -208,7 +231,7 @@ handle_serialized_event (GstKitharaElement * self, GstEvent * event)
   if (klass->handle_event)
     klass->handle_event (self, event);
   else
-    gst_pad_push_event (priv->srcpad, event);
+    gst_kithara_element_push_event (self, event);
   return KITHARA_TICK_PROGRESS;
 }
 
@@ -252,65 +275,190 @@ node_tick (KitharaNode * node, gpointer user_data)
  * gst_kithara_element_push:
  * @buf: (transfer full)
  *
- * Pushes @buf downstream from the tick.
+ * Pushes @buf downstream from the tick: to the next kithara element's
+ * inlet directly, or through the src pad's exit when its peer may block.
  */
 GstFlowReturn
 gst_kithara_element_push (GstKitharaElement * self, GstBuffer * buf)
 {
-  return gst_pad_push (PRIV (self)->srcpad, buf);
+  return kithara_outlet_push (PRIV (self)->outlet, buf);
 }
 
+/**
+ * gst_kithara_element_push_event:
+ * @event: (transfer full)
+ *
+ * Pushes @event downstream: serialized events in order with the buffers
+ * (through the exit, if the src pad is one), the others at once.
+ */
 gboolean
 gst_kithara_element_push_event (GstKitharaElement * self, GstEvent * event)
 {
-  if (PRIV (self)->srcpad == NULL) {
+  GstKitharaElementPrivate *priv = PRIV (self);
+
+  if (priv->srcpad == NULL) {
     gst_event_unref (event);    /* a sink: nothing downstream */
     return TRUE;
   }
-  return gst_pad_push_event (PRIV (self)->srcpad, event);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      return kithara_outlet_flush_start (priv->outlet, event);
+    case GST_EVENT_FLUSH_STOP:
+      return kithara_outlet_flush_stop (priv->outlet, event);
+    default:
+      return kithara_outlet_push_event (priv->outlet, event);
+  }
+}
+
+/* The inlet behind @pad (a sink pad), if it belongs to a kithara element,
+ * looking through ghost pads: pushing into it never blocks a worker. */
+static KitharaInlet *
+ref_inlet_of (GstPad * pad)
+{
+  GstObject *parent;
+  KitharaInlet *inlet = NULL;
+
+  gst_object_ref (pad);
+  while (GST_IS_GHOST_PAD (pad)) {
+    GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
+
+    gst_object_unref (pad);
+    if (target == NULL)
+      return NULL;
+    pad = target;
+  }
+  parent = gst_pad_get_parent (pad);
+  if (parent && GST_IS_KITHARA_ELEMENT (parent))
+    inlet = GST_KITHARA_ELEMENT_GET_CLASS (parent)->get_inlet
+        (GST_KITHARA_ELEMENT (parent), pad);
+  gst_clear_object (&parent);
+  gst_object_unref (pad);
+  return inlet;
+}
+
+/* The inlet the src pad feeds directly, or NULL. */
+static KitharaInlet *
+ref_peer_inlet (GstKitharaElement * self)
+{
+  GstPad *peer = gst_pad_get_peer (PRIV (self)->srcpad);
+  KitharaInlet *inlet;
+
+  if (peer == NULL)
+    return NULL;
+  inlet = ref_inlet_of (peer);
+  gst_object_unref (peer);
+  return inlet;
+}
+
+/* Whether data from the src pad must leave through the exit's task. */
+static gboolean
+needs_exit (GstKitharaElement * self)
+{
+  KitharaInlet *inlet;
+
+  if (PRIV (self)->always_exit)
+    return TRUE;
+  inlet = ref_peer_inlet (self);
+  if (inlet == NULL)
+    return gst_pad_is_linked (PRIV (self)->srcpad);
+  kithara_inlet_unref (inlet);
+  return FALSE;
+}
+
+/* Whoever is downstream posts its own errors: an exit's task, or a
+ * kithara element's node.  Only an unlinked src pad leaves it to us. */
+static gboolean
+peer_reports_errors (GstKitharaElement * self)
+{
+  KitharaInlet *inlet;
+
+  if (kithara_outlet_is_exit (PRIV (self)->outlet))
+    return TRUE;
+  inlet = ref_peer_inlet (self);
+  if (inlet)
+    kithara_inlet_unref (inlet);
+  return inlet != NULL;
 }
 
 /**
  * gst_kithara_element_downstream_full:
  *
- * Returns: whether the element downstream is a kithara element whose
- * inlet is full; if so this node is woken once it drains.
+ * Returns: whether downstream cannot take more now: the exit's queue is
+ * full, or the next kithara element's inlet is.  If so this node is woken
+ * once it drains.
  */
 gboolean
 gst_kithara_element_downstream_full (GstKitharaElement * self)
 {
-  GstPad *peer;
-  GstObject *parent;
-  gboolean full = FALSE;
+  GstKitharaElementPrivate *priv = PRIV (self);
+  KitharaInlet *inlet;
+  gboolean full;
 
-  if (PRIV (self)->srcpad == NULL)
+  if (priv->srcpad == NULL)
     return FALSE;
+  if (kithara_outlet_is_exit (priv->outlet))
+    return kithara_outlet_is_full (priv->outlet);
   /* Still waiting for an inlet further down, one that is not our peer's
-   * (non-kithara elements in between) or that was full at the last push. */
-  if (kithara_node_is_held_back (PRIV (self)->node))
+   * (a ghost pad in between) or that was full at the last push. */
+  if (kithara_node_is_held_back (priv->node))
     return TRUE;
-  peer = gst_pad_get_peer (PRIV (self)->srcpad);
-  if (peer == NULL)
+  inlet = ref_peer_inlet (self);
+  if (inlet == NULL)
     return FALSE;
-  parent = gst_pad_get_parent (peer);
-  if (parent && GST_IS_KITHARA_ELEMENT (parent)) {
-    GstKitharaElement *next = GST_KITHARA_ELEMENT (parent);
-    KitharaInlet *inlet = GST_KITHARA_ELEMENT_GET_CLASS (next)->get_inlet (next,
-        peer);
-
-    if (inlet)
-      full = kithara_inlet_check_full (inlet, PRIV (self)->node);
-  }
-  if (parent)
-    gst_object_unref (parent);
-  gst_object_unref (peer);
+  full = kithara_inlet_check_full (inlet, priv->node);
+  kithara_inlet_unref (inlet);
   return full;
+}
+
+/**
+ * gst_kithara_element_query_downstream:
+ *
+ * A query from the tick to the src pad's peer.  A serialized query
+ * (allocation, drain) would wait for the data ahead of it behind an exit:
+ * it is not sent then, and %FALSE is returned.
+ */
+gboolean
+gst_kithara_element_query_downstream (GstKitharaElement * self,
+    GstQuery * query)
+{
+  GstKitharaElementPrivate *priv = PRIV (self);
+
+  if (priv->srcpad == NULL)
+    return FALSE;
+  if (GST_QUERY_IS_SERIALIZED (query) &&
+      kithara_outlet_is_exit (priv->outlet))
+    return FALSE;
+  return gst_pad_peer_query (priv->srcpad, query);
+}
+
+/**
+ * gst_kithara_element_set_always_exit:
+ *
+ * Makes the src pad an exit whatever it is linked to (for an element
+ * whose output keeps time, such as a mixer).  Call it at construction.
+ */
+void
+gst_kithara_element_set_always_exit (GstKitharaElement * self)
+{
+  PRIV (self)->always_exit = TRUE;
+}
+
+/**
+ * gst_kithara_element_get_outlet:
+ *
+ * Returns: (transfer none) (nullable): the outlet behind the src pad.
+ */
+KitharaOutlet *
+gst_kithara_element_get_outlet (GstKitharaElement * self)
+{
+  return PRIV (self)->outlet;
 }
 
 static KitharaInlet *
 default_get_inlet (GstKitharaElement * self, GstPad * sinkpad)
 {
-  return sinkpad == PRIV (self)->sinkpad ? PRIV (self)->inlet : NULL;
+  return sinkpad == PRIV (self)->sinkpad ?
+      kithara_inlet_ref (PRIV (self)->inlet) : NULL;
 }
 
 static GstFlowReturn
@@ -479,9 +627,47 @@ gst_kithara_element_src_event (GstPad * pad, GstObject * parent,
     klass->follow_service_class (GST_KITHARA_ELEMENT (parent), announced);
     return TRUE;
   }
+  if (GST_EVENT_TYPE (event) == GST_EVENT_LATENCY) {
+    GstClockTime latency;
+
+    /* An exit's deadlines are the sink's render times. */
+    gst_event_parse_latency (event, &latency);
+    kithara_outlet_set_latency (PRIV (GST_KITHARA_ELEMENT (parent))->outlet,
+        latency);
+  }
   if (klass->src_event)
     return klass->src_event (GST_KITHARA_ELEMENT (parent), event);
   return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean
+gst_kithara_element_src_activate_mode (GstPad * pad, GstObject * parent,
+    GstPadMode mode, gboolean active)
+{
+  GstKitharaElement *self = GST_KITHARA_ELEMENT (parent);
+
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  return kithara_outlet_activate (PRIV (self)->outlet, active,
+      active && needs_exit (self));
+}
+
+/* Relinked while running to something that may block: become an exit.
+ * (The link is made once this returns: look at @peer itself.) */
+static GstPadLinkReturn
+gst_kithara_element_src_link (GstPad * pad, GstObject * parent, GstPad * peer)
+{
+  GstKitharaElement *self = GST_KITHARA_ELEMENT (parent);
+  KitharaInlet *inlet;
+
+  if (!gst_pad_is_active (pad))
+    return GST_PAD_LINK_OK;
+  inlet = ref_inlet_of (peer);
+  if (inlet)
+    kithara_inlet_unref (inlet);
+  else
+    kithara_outlet_ensure_exit (PRIV (self)->outlet);
+  return GST_PAD_LINK_OK;
 }
 
 static GstPadLinkReturn
@@ -528,6 +714,9 @@ apply_limits (GstKitharaElement * self)
 
   kithara_inlet_set_limits (priv->inlet, priv->max_size_buffers,
       priv->max_size_time, priv->low_watermark);
+  if (priv->outlet && !priv->always_exit)
+    kithara_outlet_set_limits (priv->outlet, priv->max_size_buffers,
+        priv->max_size_time);
   for (i = 0; i < priv->extra_inlets->len; i++)
     kithara_inlet_set_limits (g_ptr_array_index (priv->extra_inlets, i),
         priv->max_size_buffers, priv->max_size_time, priv->low_watermark);
@@ -539,7 +728,8 @@ apply_limits (GstKitharaElement * self)
  * Returns: (transfer full): an inlet feeding this element's node, for a
  * pad of the subclass's own (a request pad), kept at the element's
  * max-size-buffers/max-size-time/low-watermark.  Closed (flushing) until
- * the subclass opens it.  Free it with gst_kithara_element_free_inlet().
+ * the subclass opens it.  The element keeps a reference of its own until
+ * gst_kithara_element_release_inlet().
  */
 KitharaInlet *
 gst_kithara_element_new_inlet (GstKitharaElement * self)
@@ -549,20 +739,29 @@ gst_kithara_element_new_inlet (GstKitharaElement * self)
 
   kithara_inlet_set_overrun_func (inlet, inlet_overrun, self);
   GST_OBJECT_LOCK (self);
-  g_ptr_array_add (priv->extra_inlets, inlet);
+  g_ptr_array_add (priv->extra_inlets, kithara_inlet_ref (inlet));
   apply_limits (self);
   GST_OBJECT_UNLOCK (self);
   return inlet;
 }
 
+/**
+ * gst_kithara_element_release_inlet:
+ *
+ * The element stops keeping @inlet at its limits and drops its reference;
+ * whoever still holds the inlet (its pad, a producer's tick) keeps it.
+ */
 void
-gst_kithara_element_free_inlet (GstKitharaElement * self,
+gst_kithara_element_release_inlet (GstKitharaElement * self,
     KitharaInlet * inlet)
 {
+  gboolean found;
+
   GST_OBJECT_LOCK (self);
-  g_ptr_array_remove (PRIV (self)->extra_inlets, inlet);
+  found = g_ptr_array_remove (PRIV (self)->extra_inlets, inlet);
   GST_OBJECT_UNLOCK (self);
-  kithara_inlet_free (inlet);
+  if (found)
+    kithara_inlet_unref (inlet);
 }
 
 /* The class the node runs at: the explicit setting, else the followed one. */
@@ -624,14 +823,67 @@ default_follow_service_class (GstKitharaElement * self,
   gst_kithara_element_set_followed_class (self, announced);
 }
 
+/* READY to PAUSED, as a control: a fresh stream, then the node joins
+ * the worker (its first tick sees the fresh state). */
+static void
+start_control (gpointer user_data)
+{
+  GstKitharaElement *self = user_data;
+  GstKitharaElementPrivate *priv = PRIV (self);
+  KitharaWorker *worker;
+
+  gst_segment_init (&priv->segment, GST_FORMAT_UNDEFINED);
+  priv->negotiated = FALSE;
+  gst_clear_caps (&priv->caps);
+  GST_OBJECT_LOCK (self);
+  worker = priv->worker ? kithara_worker_ref (priv->worker) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (worker) {
+    kithara_worker_add_node (worker, priv->node);
+    kithara_worker_unref (worker);
+  }
+}
+
+/* PAUSED to READY, as a control: the node has left the worker and no
+ * tick runs; forget the stream. */
+static void
+stop_control (gpointer user_data)
+{
+  GstKitharaElement *self = user_data;
+  GstKitharaElementClass *klass = GST_KITHARA_ELEMENT_GET_CLASS (self);
+  GstKitharaElementPrivate *priv = PRIV (self);
+
+  if (klass->flush)
+    klass->flush (self);
+  priv->negotiated = FALSE;
+  gst_clear_caps (&priv->caps);
+}
+
+/**
+ * gst_kithara_element_control:
+ * @func: called with the element, the node's tick lock held, no tick
+ *   running
+ *
+ * Applies @func to the element's stream state, in order with the base
+ * class's own start and stop: at once on a thread that may wait, after
+ * the current tick on a worker (a state change from a bus sync handler
+ * or a pad probe).  Holds a reference to the element meanwhile.
+ */
+void
+gst_kithara_element_control (GstKitharaElement * self, KitharaControlFunc func)
+{
+  kithara_node_control (PRIV (self)->node, func, gst_object_ref (self),
+      gst_object_unref);
+}
+
 static GstStateChangeReturn
 gst_kithara_element_change_state (GstElement * element,
     GstStateChange transition)
 {
   GstKitharaElement *self = GST_KITHARA_ELEMENT (element);
-  GstKitharaElementClass *klass = GST_KITHARA_ELEMENT_GET_CLASS (self);
   GstKitharaElementPrivate *priv = PRIV (self);
   GstStateChangeReturn ret;
+  KitharaWorker *worker;
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:{
@@ -640,25 +892,42 @@ gst_kithara_element_change_state (GstElement * element,
       GST_OBJECT_LOCK (self);
       context = g_strdup (priv->context);
       GST_OBJECT_UNLOCK (self);
-      priv->worker = kithara_worker_get (context);
+      worker = kithara_worker_get (context);
       g_free (context);
+      GST_OBJECT_LOCK (self);
+      priv->worker = worker;
+      GST_OBJECT_UNLOCK (self);
       break;
     }
     case GST_STATE_CHANGE_READY_TO_PAUSED:
-      gst_segment_init (&priv->segment, GST_FORMAT_UNDEFINED);
-      priv->negotiated = FALSE;
       kithara_inlet_set_flushing (priv->inlet, FALSE);
-      kithara_worker_add_node (priv->worker, priv->node);
+      if (priv->outlet)
+        kithara_outlet_reset_counters (priv->outlet);
+      gst_kithara_element_control (self, start_control);
       /* An explicit class holds for the chain upstream too. */
       if (g_atomic_int_get (&priv->class_setting) !=
           KITHARA_SERVICE_CLASS_AUTO)
         announce_upstream (self);
       break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      /* Before the state is committed: the exit keeps time from now. */
+      if (priv->outlet && !priv->always_exit)
+        kithara_outlet_set_clocked (priv->outlet, TRUE, TRUE);
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      if (priv->outlet && !priv->always_exit)
+        kithara_outlet_set_clocked (priv->outlet, FALSE, FALSE);
+      break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       /* Release a blocked upstream thread (it holds its stream lock, which
-       * pad deactivation needs), then make sure no tick runs any more. */
+       * pad deactivation needs), then no tick may start any more (one
+       * running on a worker finishes without us waiting for it there). */
       kithara_inlet_set_flushing (priv->inlet, TRUE);
-      kithara_worker_remove_node (priv->worker, priv->node);
+      GST_OBJECT_LOCK (self);
+      worker = kithara_worker_ref (priv->worker);
+      GST_OBJECT_UNLOCK (self);
+      kithara_worker_remove_node (worker, priv->node);
+      kithara_worker_unref (worker);
       break;
     default:
       break;
@@ -671,16 +940,13 @@ gst_kithara_element_change_state (GstElement * element,
 
   switch (transition) {
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      kithara_node_lock_tick (priv->node);
-      if (klass->flush)
-        klass->flush (self);
-      priv->negotiated = FALSE;
-      gst_clear_caps (&priv->caps);
-      kithara_node_unlock_tick (priv->node);
+      gst_kithara_element_control (self, stop_control);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
-      kithara_worker_unref (priv->worker);
-      priv->worker = NULL;
+      GST_OBJECT_LOCK (self);
+      worker = g_steal_pointer (&priv->worker);
+      GST_OBJECT_UNLOCK (self);
+      kithara_worker_unref (worker);
       break;
     default:
       break;
@@ -694,6 +960,7 @@ build_stats (GstKitharaElement * self)
   GstKitharaElementPrivate *priv = PRIV (self);
   KitharaNodeStats ns;
   KitharaInletLevel level;
+  KitharaWorker *worker;
   GstStructure *s;
 
   kithara_node_get_stats (priv->node, &ns);
@@ -718,14 +985,30 @@ build_stats (GstKitharaElement * self)
         "inlet-pushed", G_TYPE_UINT64, level.pushed,
         "inlet-blocked", G_TYPE_UINT64, level.blocked,
         "inlet-full", G_TYPE_UINT64, level.full, NULL);
+  if (priv->outlet) {
+    KitharaOutletLevel out;
+
+    kithara_outlet_get_level (priv->outlet, &out);
+    gst_structure_set (s,
+        "exit", G_TYPE_BOOLEAN, out.exit,
+        "exit-buffers", G_TYPE_UINT, out.buffers,
+        "exit-time", G_TYPE_UINT64, out.time,
+        "exit-pushed", G_TYPE_UINT64, out.pushed,
+        "underruns", G_TYPE_UINT64, out.underruns, NULL);
+  }
   if (GST_KITHARA_ELEMENT_GET_CLASS (self)->extend_stats)
     GST_KITHARA_ELEMENT_GET_CLASS (self)->extend_stats (self, s);
 
-  if (priv->worker) {
-    GstStructure *ws = kithara_worker_get_stats (priv->worker);
+  /* The worker may be released meanwhile (READY to NULL): hold it. */
+  GST_OBJECT_LOCK (self);
+  worker = priv->worker ? kithara_worker_ref (priv->worker) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (worker) {
+    GstStructure *ws = kithara_worker_get_stats (worker);
 
     gst_structure_set (s, "worker", GST_TYPE_STRUCTURE, ws, NULL);
     gst_structure_free (ws);
+    kithara_worker_unref (worker);
   }
   return s;
 }
@@ -851,9 +1134,16 @@ add_src_pad (GstKitharaElement * self, GstPadTemplate * templ,
   priv->srcpad = gst_pad_new_from_template (templ, "src");
   gst_pad_set_query_function (priv->srcpad, gst_kithara_element_src_query);
   gst_pad_set_event_function (priv->srcpad, gst_kithara_element_src_event);
+  gst_pad_set_activatemode_function (priv->srcpad,
+      gst_kithara_element_src_activate_mode);
+  gst_pad_set_link_function (priv->srcpad, gst_kithara_element_src_link);
   if (proxy_caps)
     GST_PAD_SET_PROXY_CAPS (priv->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), priv->srcpad);
+  priv->outlet = kithara_outlet_new (priv->srcpad, priv->node);
+  GST_OBJECT_LOCK (self);
+  apply_limits (self);
+  GST_OBJECT_UNLOCK (self);
 }
 
 static void
@@ -908,7 +1198,11 @@ gst_kithara_element_finalize (GObject * object)
   GstKitharaElement *self = GST_KITHARA_ELEMENT (object);
   GstKitharaElementPrivate *priv = PRIV (self);
 
-  kithara_inlet_free (priv->inlet);
+  kithara_inlet_unref (priv->inlet);
+  if (priv->outlet)
+    kithara_outlet_free (priv->outlet);
+  g_ptr_array_set_free_func (priv->extra_inlets,
+      (GDestroyNotify) kithara_inlet_unref);
   g_ptr_array_unref (priv->extra_inlets);
   kithara_node_unref (priv->node);
   gst_clear_caps (&priv->caps);

@@ -7,6 +7,7 @@
 #include "kitharatypes.h"
 #include "kitharanode.h"
 #include "kitharainlet.h"
+#include "kitharaoutlet.h"
 #include "kitharaworker.h"
 #include "kitharaserviceclass.h"
 
@@ -46,8 +47,9 @@ G_DECLARE_DERIVABLE_TYPE (GstKitharaElement, gst_kithara_element, GST,
  *   chain (any thread); the default follows it when the element's
  *   service-class is "auto" and passes the element's class on upstream.
  * @extend_stats: add the subclass's own counters to the "stats" structure.
- * @get_inlet: the inlet behind one of the element's sink pads, so that a
- *   kithara producer upstream can see it is full before doing any work.
+ * @get_inlet: the inlet behind one of the element's sink pads (transfer
+ *   full), so that a kithara producer upstream can see it is full before
+ *   doing any work.
  *
  * Subclasses provide "sink" and/or "src" pad templates; the base class
  * makes those pads.  An element without a "sink" template (a mixer) makes
@@ -93,10 +95,18 @@ KitharaTickResult gst_kithara_element_close (GstKitharaElement * self,
 KitharaTickResult gst_kithara_element_tick_result (GstKitharaElement * self,
     GstFlowReturn ret);
 
+gboolean gst_kithara_element_query_downstream (GstKitharaElement * self,
+    GstQuery * query);
+void gst_kithara_element_control (GstKitharaElement * self,
+    KitharaControlFunc func);
+
 KitharaInlet *gst_kithara_element_new_inlet (GstKitharaElement * self);
 gboolean gst_kithara_element_owns_pad (GstPad * pad);
-void gst_kithara_element_free_inlet (GstKitharaElement * self,
+void gst_kithara_element_release_inlet (GstKitharaElement * self,
     KitharaInlet * inlet);
+
+void gst_kithara_element_set_always_exit (GstKitharaElement * self);
+KitharaOutlet *gst_kithara_element_get_outlet (GstKitharaElement * self);
 
 void gst_kithara_element_set_followed_class (GstKitharaElement * self,
     KitharaServiceClass service_class);

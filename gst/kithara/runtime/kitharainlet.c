@@ -22,6 +22,7 @@
 
 struct _KitharaInlet
 {
+  gint refcount;
   GMutex lock;
   GCond space_cond;             /* foreign pushers wait here */
   GQueue items;
@@ -52,6 +53,7 @@ kithara_inlet_new (KitharaNode * consumer)
 {
   KitharaInlet *inlet = g_new0 (KitharaInlet, 1);
 
+  inlet->refcount = 1;
   g_mutex_init (&inlet->lock);
   g_cond_init (&inlet->space_cond);
   g_queue_init (&inlet->items);
@@ -86,9 +88,24 @@ clear_items_locked (KitharaInlet * inlet)
   inlet->level.time = 0;
 }
 
-void
-kithara_inlet_free (KitharaInlet * inlet)
+/**
+ * kithara_inlet_ref:
+ *
+ * An inlet lives as long as anyone holds it: its pad (the owner), and a
+ * producer upstream looking at it from a tick while the pad goes away.
+ */
+KitharaInlet *
+kithara_inlet_ref (KitharaInlet * inlet)
 {
+  g_atomic_int_inc (&inlet->refcount);
+  return inlet;
+}
+
+void
+kithara_inlet_unref (KitharaInlet * inlet)
+{
+  if (!g_atomic_int_dec_and_test (&inlet->refcount))
+    return;
   clear_items_locked (inlet);
   g_ptr_array_unref (inlet->waiters);
   kithara_node_unref (inlet->consumer);
@@ -212,6 +229,7 @@ kithara_inlet_push (KitharaInlet * inlet, GstMiniObject * item,
       func (data);
       g_mutex_lock (&inlet->lock);
     }
+    kithara_assert_may_wait ("room in a full inlet");
     inlet->n_blocked++;
     while (inlet->state == GST_FLOW_OK && is_full_locked (inlet))
       g_cond_wait (&inlet->space_cond, &inlet->lock);

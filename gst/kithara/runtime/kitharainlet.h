@@ -33,7 +33,8 @@ typedef void (*KitharaInletOverrunFunc) (gpointer user_data);
 KitharaInlet *kithara_inlet_new (KitharaNode * consumer);
 void kithara_inlet_set_overrun_func (KitharaInlet * inlet,
     KitharaInletOverrunFunc func, gpointer user_data);
-void kithara_inlet_free (KitharaInlet * inlet);
+KitharaInlet *kithara_inlet_ref (KitharaInlet * inlet);
+void kithara_inlet_unref (KitharaInlet * inlet);
 
 void kithara_inlet_set_limits (KitharaInlet * inlet, guint max_buffers,
     GstClockTime max_time, guint low_percent);

@@ -21,6 +21,20 @@ static gint node_serial = 0;
 static __thread KitharaNode *current_node = NULL;
 static __thread gboolean current_backpressured = FALSE;
 
+/* Tick locks (of any node) this thread holds, and the nodes whose
+ * controls wait until it holds none. */
+static __thread guint held_ticks = 0;
+static __thread GPtrArray *pending_controls = NULL;
+
+typedef struct
+{
+  KitharaControlFunc func;
+  gpointer user_data;
+  GDestroyNotify notify;
+} KitharaControl;
+
+static void run_pending_controls (void);
+
 KitharaNode *
 kithara_node_new (const gchar * name, GObject * owner, KitharaTickFunc func,
     gpointer user_data)
@@ -54,6 +68,7 @@ kithara_node_unref (KitharaNode * node)
   if (!g_atomic_int_dec_and_test (&node->refcount))
     return;
   g_assert (node->worker == NULL);
+  g_assert (g_queue_is_empty (&node->controls));
   g_rec_mutex_clear (&node->tick_lock);
   g_mutex_clear (&node->lock);
   g_free (node->name);
@@ -184,19 +199,117 @@ kithara_node_get_stats (KitharaNode * node, KitharaNodeStats * stats)
  * worker.  Recursive, so a flush issued from the node's own tick is fine.
  * The worker never waits for it: a tick due meanwhile is put off and the
  * node woken again by kithara_node_unlock_tick().
+ *
+ * Never call it from a worker for a node another thread may hold (use
+ * kithara_node_control()): it would wait, and a debug build says so.
  */
 void
 kithara_node_lock_tick (KitharaNode * node)
 {
-  g_rec_mutex_lock (&node->tick_lock);
+  if (!g_rec_mutex_trylock (&node->tick_lock)) {
+    kithara_assert_may_wait ("the tick lock of another node");
+    g_rec_mutex_lock (&node->tick_lock);
+  }
+  held_ticks++;
+}
+
+/* Runs the controls of @node whose tick lock this thread holds. */
+static void
+run_controls_locked (KitharaNode * node)
+{
+  for (;;) {
+    KitharaControl *control;
+
+    g_mutex_lock (&node->lock);
+    control = g_queue_pop_head (&node->controls);
+    if (control == NULL)
+      g_atomic_int_set (&node->controls_waiting, 0);
+    g_mutex_unlock (&node->lock);
+    if (control == NULL)
+      return;
+    control->func (control->user_data);
+    if (control->notify)
+      control->notify (control->user_data);
+    g_free (control);
+  }
+}
+
+/* Runs the controls of @node now if no other thread holds it; otherwise
+ * the holder runs them when it lets go (it sees controls_waiting, set
+ * before we try, so the hand-over leaves no gap). */
+static void
+try_run_controls (KitharaNode * node)
+{
+  if (!g_atomic_int_get (&node->controls_waiting))
+    return;
+  if (held_ticks > 0) {
+    /* Inside a tick or a locked section of this thread: afterwards. */
+    if (pending_controls == NULL)
+      pending_controls = g_ptr_array_new ();
+    g_ptr_array_add (pending_controls, kithara_node_ref (node));
+    return;
+  }
+  if (!g_rec_mutex_trylock (&node->tick_lock))
+    return;
+  held_ticks++;
+  run_controls_locked (node);
+  kithara_node_unlock_tick (node);
+}
+
+static void
+run_pending_controls (void)
+{
+  while (held_ticks == 0 && pending_controls && pending_controls->len > 0) {
+    KitharaNode *node = g_ptr_array_steal_index (pending_controls, 0);
+
+    try_run_controls (node);
+    kithara_node_unref (node);
+  }
 }
 
 void
 kithara_node_unlock_tick (KitharaNode * node)
 {
+  held_ticks--;
   g_rec_mutex_unlock (&node->tick_lock);
   if (g_atomic_int_exchange (&node->tick_put_off, 0))
     kithara_node_wake (node);
+  try_run_controls (node);
+  run_pending_controls ();
+}
+
+/**
+ * kithara_node_control:
+ * @func: what to do, with the node's tick lock held and no tick running
+ * @notify: (nullable): called on @user_data once @func has run
+ *
+ * Applies a control (a flush, a reset, tearing down what a tick uses) to
+ * @node.  On a thread that may wait it runs at once, waiting for a running
+ * tick to end.  On a worker thread it never waits: it runs once the
+ * worker's current tick has returned, or, if another thread holds the
+ * node, when that thread lets go of it.
+ */
+void
+kithara_node_control (KitharaNode * node, KitharaControlFunc func,
+    gpointer user_data, GDestroyNotify notify)
+{
+  KitharaControl *control = g_new (KitharaControl, 1);
+
+  control->func = func;
+  control->user_data = user_data;
+  control->notify = notify;
+  g_mutex_lock (&node->lock);
+  g_queue_push_tail (&node->controls, control);
+  g_atomic_int_set (&node->controls_waiting, 1);
+  g_mutex_unlock (&node->lock);
+
+  if (kithara_in_worker_thread ()) {
+    try_run_controls (node);
+    return;
+  }
+  kithara_node_lock_tick (node);
+  run_controls_locked (node);
+  kithara_node_unlock_tick (node);
 }
 
 /**
@@ -274,27 +387,18 @@ kithara_node_run_tick (KitharaNode * node, KitharaWorker * worker,
   KitharaTickResult result;
   guint64 start, elapsed, threshold;
 
-  /* The owner outlives the tick even if a pad probe running inside it
-   * drops the application's last reference. */
-  if (node->owner)
-    g_object_ref (node->owner);
-
   /* Another thread holds the node (a seek, a flush, a state change): do
    * not wait for it, the other nodes come first.  Whoever unlocks wakes
    * the node again; announcing that before trying leaves no gap. */
   g_atomic_int_set (&node->tick_put_off, 1);
-  if (!g_rec_mutex_trylock (&node->tick_lock)) {
-    if (node->owner)
-      g_object_unref (node->owner);
+  if (!g_rec_mutex_trylock (&node->tick_lock))
     return KITHARA_TICK_WAITING;
-  }
+  held_ticks++;
   g_atomic_int_set (&node->tick_put_off, 0);
   /* It may have left this worker while another thread held it (a tick on
    * another worker stopped and restarted its element): not ours now. */
   if (g_atomic_pointer_get (&node->worker) != worker) {
-    g_rec_mutex_unlock (&node->tick_lock);
-    if (node->owner)
-      g_object_unref (node->owner);
+    kithara_node_unlock_tick (node);
     return KITHARA_TICK_WAITING;
   }
   current_node = node;
@@ -308,7 +412,6 @@ kithara_node_run_tick (KitharaNode * node, KitharaWorker * worker,
     result = KITHARA_TICK_BACKPRESSURED;
   current_node = outer;
   current_backpressured = outer_backpressured;
-  g_rec_mutex_unlock (&node->tick_lock);
 
   kithara_counter_add (&node->stats.ticks, 1);
   kithara_counter_add (&node->stats.busy_ns, elapsed);
@@ -334,8 +437,8 @@ kithara_node_run_tick (KitharaNode * node, KitharaWorker * worker,
     report_slow_tick (node, elapsed, threshold);
   }
 
-  if (node->owner)
-    g_object_unref (node->owner);
-
+  /* Controls posted during the tick (a state change from a bus sync
+   * handler, say) run now that it is over. */
+  kithara_node_unlock_tick (node);
   return result;
 }

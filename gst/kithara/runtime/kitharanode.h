@@ -55,6 +55,17 @@ void kithara_node_get_stats (KitharaNode * node, KitharaNodeStats * stats);
 void kithara_node_lock_tick (KitharaNode * node);
 void kithara_node_unlock_tick (KitharaNode * node);
 
+/**
+ * KitharaControlFunc:
+ *
+ * A control applied to a node by kithara_node_control(): runs with the
+ * node's tick lock held while no tick of the node runs.
+ */
+typedef void (*KitharaControlFunc) (gpointer user_data);
+
+void kithara_node_control (KitharaNode * node, KitharaControlFunc func,
+    gpointer user_data, GDestroyNotify notify);
+
 KitharaNode *kithara_node_get_current (void);
 void kithara_node_note_backpressure (void);
 gboolean kithara_node_is_held_back (KitharaNode * node);

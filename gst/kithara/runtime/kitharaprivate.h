@@ -27,14 +27,17 @@ struct _KitharaNode
 
   GRecMutex tick_lock;          /* held by the worker around a tick */
 
-  GMutex lock;                  /* protects worker for ref-taking readers */
+  GMutex lock;                  /* protects worker and controls */
   KitharaWorker *worker;        /* also read atomically by wake_rt */
+  GQueue controls;              /* KitharaControl: run when no tick runs */
+  gint controls_waiting;        /* atomic: controls is not empty */
 
   /* Counters: written only by the worker thread, read relaxed. */
   KitharaNodeStats stats;
 };
 
-/* Runs one tick of @node on the current (worker) thread. */
+/* Runs one tick of @node on the current (worker) thread; the caller
+ * keeps the node's owner alive. */
 KitharaTickResult kithara_node_run_tick (KitharaNode * node,
     KitharaWorker * worker, guint64 pass);
 

@@ -104,6 +104,7 @@ run_pass (KitharaWorker * worker)
 
   for (i = 0; i < worker->nodes->len; i++) {
     KitharaNode *node = g_ptr_array_index (worker->nodes, i);
+    GObject *owner;
     KitharaTickResult result;
     guint64 start_busy;
     gint cls = g_atomic_int_get (&node->service_class);
@@ -116,9 +117,12 @@ run_pass (KitharaWorker * worker)
       continue;
 
     /* The tick may remove the node and drop its owner's last reference
-     * (a state change from a pad probe): keep the node alive until we
-     * are done with it. */
+     * (a state change from a pad probe): keep the node and its owner
+     * alive until we are done with them.  The owner is taken while the
+     * node is still registered (removal takes this lock), so it cannot be
+     * finalized in between. */
     kithara_node_ref (node);
+    owner = node->owner ? g_object_ref (node->owner) : NULL;
     worker->current = node;
     g_mutex_unlock (&worker->lock);
 
@@ -131,6 +135,11 @@ run_pass (KitharaWorker * worker)
       kithara_worker_note_wake_class (worker,
           g_atomic_int_get (&node->service_class));
     }
+
+    /* A last unref of the owner finalizes the element here, on the
+     * worker, after its tick: nothing of it runs any more. */
+    if (owner)
+      g_object_unref (owner);
 
     g_mutex_lock (&worker->lock);
     worker->current = NULL;
@@ -387,11 +396,12 @@ kithara_worker_add_node (KitharaWorker * worker, KitharaNode * node)
 /**
  * kithara_worker_remove_node:
  *
- * Unregisters @node.  When called from any thread but the worker's, it
- * returns only once no tick of @node is running, so the node's owner may
- * be finalized right after.  From the worker thread itself (a pad probe
- * or bus sync handler inside a tick) it cannot wait; the running tick
- * keeps its owner alive until it returns.
+ * Unregisters @node.  When called from a thread that may wait, it returns
+ * only once no tick of @node is running.  From any worker thread (a pad
+ * probe or bus sync handler inside a tick, of this worker or another) it
+ * never waits: a tick still running keeps the node's owner alive until it
+ * returns, and work that must follow the tick goes through
+ * kithara_node_control().
  */
 void
 kithara_worker_remove_node (KitharaWorker * worker, KitharaNode * node)
@@ -404,10 +414,7 @@ kithara_worker_remove_node (KitharaWorker * worker, KitharaNode * node)
     worker->generation++;
     kithara_node_set_worker (node, NULL);
   }
-  /* Waiting is impossible from the worker's own thread, and from inside a
-   * tick of this very node on another worker (after a restart on a new
-   * worker): that worker's tick would be waiting for ours. */
-  if (thread_worker != worker && kithara_node_get_current () != node) {
+  if (thread_worker == NULL) {
     worker->remove_waiters++;
     while (worker->current == node)
       g_cond_wait (&worker->tick_done_cond, &worker->lock);
@@ -437,6 +444,24 @@ gboolean
 kithara_in_worker_thread (void)
 {
   return thread_worker != NULL;
+}
+
+/**
+ * kithara_assert_may_wait:
+ * @what: what the caller is about to wait for
+ *
+ * Where the runtime waits on another thread (a lock, a condition, a
+ * join), it calls this first: on a worker thread that is a bug, and a
+ * build with assertions says so with a critical warning.
+ */
+void
+kithara_assert_may_wait (const gchar * what)
+{
+#ifndef G_DISABLE_ASSERT
+  if (G_UNLIKELY (thread_worker != NULL))
+    g_critical ("the kithara worker of context '%s' would wait for %s",
+        thread_worker->context, what);
+#endif
 }
 
 /**

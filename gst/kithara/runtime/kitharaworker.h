@@ -19,6 +19,7 @@ void kithara_worker_remove_node (KitharaWorker * worker, KitharaNode * node);
 
 gboolean kithara_worker_is_current_thread (KitharaWorker * worker);
 gboolean kithara_in_worker_thread (void);
+void kithara_assert_may_wait (const gchar * what);
 
 void kithara_worker_wait_parked (KitharaWorker * worker);
 guint64 kithara_worker_get_passes (KitharaWorker * worker);
