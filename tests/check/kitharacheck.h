@@ -4,6 +4,7 @@
 
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 static inline GstStructure *
 kc_get_stats (GstElement * element)
@@ -128,6 +129,80 @@ kc_tmp_dir_remove (gchar * dir)
     g_dir_close (d);
   g_rmdir (dir);
   g_free (dir);
+}
+
+/* Runs @description in a gst-launch-1.0 child process that sees only the
+ * system's plugins: no streaming thread of it stays in this process's
+ * thread pool (thread counts stay exact), and this build's plugins, which
+ * may be instrumented with a sanitizer, are not loaded there. */
+static inline void
+kc_launch_child (const gchar * description)
+{
+  gchar *cmd = g_strdup_printf ("gst-launch-1.0 -q %s", description);
+  gchar *err = NULL, **argv = NULL, **envp = g_get_environ ();
+  const gchar *own[] = { "GST_PLUGIN_PATH", "GST_PLUGIN_PATH_1_0",
+    "GST_REGISTRY", "GST_TRACERS", "LD_LIBRARY_PATH", "LD_PRELOAD"
+  };
+  gint status = -1;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (own); i++)
+    envp = g_environ_unsetenv (envp, own[i]);
+  fail_unless (g_shell_parse_argv (cmd, NULL, &argv, NULL));
+  fail_unless (g_spawn_sync (NULL, argv, envp, G_SPAWN_SEARCH_PATH, NULL,
+          NULL, NULL, &err, &status, NULL));
+  fail_unless (g_spawn_check_wait_status (status, NULL), "%s: %s", cmd, err);
+  g_free (err);
+  g_strfreev (argv);
+  g_strfreev (envp);
+  g_free (cmd);
+}
+
+/* Encodes @frames frames (a multiple of 1024) of a @freq Hz sine at
+ * @rate, stereo S16, with @encoder (e.g. "flacenc", "vorbisenc ! oggmux")
+ * into @dir/@name.  Returns the path. */
+static inline gchar *
+kc_encode_tone (const gchar * dir, const gchar * name, const gchar * encoder,
+    gdouble freq, gint rate, guint frames)
+{
+  gchar *path = g_build_filename (dir, name, NULL);
+  gchar *desc;
+
+  fail_unless (frames % 1024 == 0);
+  desc = g_strdup_printf ("audiotestsrc num-buffers=%u samplesperbuffer=1024 "
+      "freq=%g volume=0.4 ! audio/x-raw,format=S16LE,rate=%d,channels=2 ! "
+      "audioconvert ! %s ! filesink location=\"%s\"", frames / 1024, freq,
+      rate, encoder, path);
+  kc_launch_child (desc);
+  g_free (desc);
+  return path;
+}
+
+/* Frames in the data chunk of a WAV file written by wavenc. */
+static inline guint64
+kc_wav_frames (const gchar * path)
+{
+  gchar *contents = NULL;
+  gsize size = 0, pos = 12;
+  guint64 frames = 0;
+  guint16 block_align = 0;
+
+  fail_unless (g_file_get_contents (path, &contents, &size, NULL), "%s", path);
+  fail_unless (size >= 12 && memcmp (contents, "RIFF", 4) == 0, "%s", path);
+  while (pos + 8 <= size) {
+    guint32 len = GST_READ_UINT32_LE (contents + pos + 4);
+
+    if (memcmp (contents + pos, "fmt ", 4) == 0)
+      block_align = GST_READ_UINT16_LE (contents + pos + 8 + 12);
+    else if (memcmp (contents + pos, "data", 4) == 0) {
+      fail_unless (block_align > 0);
+      frames = MIN (len, size - pos - 8) / block_align;
+      break;
+    }
+    pos += 8 + len + (len & 1);
+  }
+  g_free (contents);
+  return frames;
 }
 
 #endif /* __KITHARA_CHECK_H__ */
