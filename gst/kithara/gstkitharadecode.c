@@ -561,7 +561,15 @@ kithara_decode_chain_handle_message (GstBin * bin, GstMessage * msg)
       kithara_tick_pool_adopt (self->tasks, msg);
       break;
     case GST_MESSAGE_ERROR:
+      /* One failure, one error: what the chain's other elements report
+       * after the first (a demuxer's "internal data stream error" when the
+       * decoder refused its data) only follows from it. */
       gst_message_parse_error (msg, &err, &debug);
+      if (self->failed) {
+        GST_DEBUG_OBJECT (self, "after the error: %s (%s)", err->message,
+            debug);
+        break;
+      }
       self->failed = TRUE;
       gst_element_post_message (GST_ELEMENT (self),
           gst_message_new_error (GST_OBJECT (self), err, debug));

@@ -178,6 +178,25 @@ kc_encode_tone (const gchar * dir, const gchar * name, const gchar * encoder,
   return path;
 }
 
+/* Damages the second page of the Ogg file at @path (the Vorbis comment
+ * and setup headers): the decoder then fails with "Could not decode
+ * stream" instead of decoding it. */
+static inline void
+kc_damage_ogg_headers (const gchar * path)
+{
+  gchar *contents;
+  gsize size, i, second = 4;
+
+  fail_unless (g_file_get_contents (path, &contents, &size, NULL));
+  while (second + 4 <= size && memcmp (contents + second, "OggS", 4) != 0)
+    second++;
+  fail_unless (second + 4 <= size, "%s: one Ogg page only", path);
+  for (i = second + 40; i < second + 400 && i < size; i++)
+    contents[i] ^= 0x5a;
+  fail_unless (g_file_set_contents (path, contents, size, NULL));
+  g_free (contents);
+}
+
 /* Frames in the data chunk of a WAV file written by wavenc. */
 static inline guint64
 kc_wav_frames (const gchar * path)

@@ -13,6 +13,7 @@
 
 #include <gst/check/gstcheck.h>
 #include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/controller/gstinterpolationcontrolsource.h>
 #include <gst/controller/gstdirectcontrolbinding.h>
 #include <glib/gstdio.h>
@@ -39,36 +40,19 @@ teardown (void)
   kc_tmp_dir_remove (g_steal_pointer (&tmp_dir));
 }
 
-/* A stereo FLAC file of @frames frames of a @freq Hz sine, encoded by a
- * gst-launch-1.0 process, so that no streaming thread of ours is left
- * idle in this process's thread pool (the thread counts stay exact).  The
- * child sees only the system's plugins: this build's may be instrumented
- * with a sanitizer that gst-launch-1.0 is not. */
+/* A stereo FLAC file of @frames frames of a @freq Hz sine, encoded in a
+ * child process (kc_launch_child()). */
 static gchar *
 make_flac (const gchar * name, gdouble freq, guint frames)
 {
   gchar *path = g_build_filename (tmp_dir, name, NULL);
-  gchar *desc, *err = NULL, **argv = NULL, **envp = g_get_environ ();
-  const gchar *own[] = { "GST_PLUGIN_PATH", "GST_PLUGIN_PATH_1_0",
-    "GST_REGISTRY", "GST_TRACERS", "LD_LIBRARY_PATH", "LD_PRELOAD"
-  };
-  gint status = -1;
-  guint i;
+  gchar *desc;
 
   fail_unless (frames % 480 == 0);
-  for (i = 0; i < G_N_ELEMENTS (own); i++)
-    envp = g_environ_unsetenv (envp, own[i]);
-  desc = g_strdup_printf ("gst-launch-1.0 -q audiotestsrc num-buffers=%u "
-      "samplesperbuffer=480 freq=%g volume=0.4 ! audio/x-raw,format=S16LE,"
-      "rate=%d,channels=2 ! flacenc ! filesink location=\"%s\"",
-      frames / 480, freq, RATE, path);
-  fail_unless (g_shell_parse_argv (desc, NULL, &argv, NULL));
-  fail_unless (g_spawn_sync (NULL, argv, envp, G_SPAWN_SEARCH_PATH, NULL,
-          NULL, NULL, &err, &status, NULL));
-  fail_unless (g_spawn_check_wait_status (status, NULL), "%s: %s", desc, err);
-  g_free (err);
-  g_strfreev (argv);
-  g_strfreev (envp);
+  desc = g_strdup_printf ("audiotestsrc num-buffers=%u samplesperbuffer=480 "
+      "freq=%g volume=0.4 ! audio/x-raw,format=S16LE,rate=%d,channels=2 ! "
+      "flacenc ! filesink location=\"%s\"", frames / 480, freq, RATE, path);
+  kc_launch_child (desc);
   g_free (desc);
   return path;
 }
@@ -755,6 +739,215 @@ GST_START_TEST (test_state_cycles)
 
 GST_END_TEST;
 
+
+/* ------------------------------------------------------------------ */
+/* Failing and stalled inputs */
+
+/* Waits for EOS; returns the names of the elements that posted errors
+ * meanwhile (after each of which it sets PLAYING again if @replay). */
+static GPtrArray *
+wait_eos_collecting_errors (GstElement * p, gboolean replay)
+{
+  GPtrArray *errors = g_ptr_array_new_with_free_func (g_free);
+  GstMessage *msg;
+
+  while ((msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p),
+              GST_CLOCK_TIME_NONE, GST_MESSAGE_EOS | GST_MESSAGE_ERROR))) {
+    gboolean eos = GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
+
+    if (!eos) {
+      g_ptr_array_add (errors, g_strdup (GST_OBJECT_NAME (GST_MESSAGE_SRC
+                  (msg))));
+      if (replay)
+        gst_element_set_state (p, GST_STATE_PLAYING);
+    }
+    gst_message_unref (msg);
+    if (eos)
+      break;
+  }
+  return errors;
+}
+
+static gchar *
+make_corrupt_ogg (const gchar * name)
+{
+  gchar *path = g_build_filename (tmp_dir, name, NULL);
+  gchar *desc = g_strdup_printf ("audiotestsrc num-buffers=100 ! "
+      "audio/x-raw,rate=%d,channels=2 ! audioconvert ! vorbisenc ! oggmux ! "
+      "filesink location=\"%s\"", RATE, path);
+
+  kc_launch_child (desc);
+  kc_damage_ogg_headers (path);
+  g_free (desc);
+  return path;
+}
+
+/* A good deck and one whose decoder fails: one ERROR, from the failing
+ * deck's decoder; the failed deck counts as finished, so the mix prerolls
+ * and ends with the good deck's full length. */
+GST_START_TEST (test_failing_deck_finishes)
+{
+  gchar *good = make_flac ("good.flac", 440.0, 48000 * 2);
+  gchar *bad = make_corrupt_ogg ("bad.ogg");
+  gchar *out = g_build_filename (tmp_dir, "mix.wav", NULL);
+  gchar *desc = g_strdup_printf ("kitharamixer name=m ! " OUT_CAPS " ! "
+      "wavenc ! filesink location=\"%s\"  filesrc location=\"%s\" ! "
+      "kitharadecode name=good ! m.  filesrc location=\"%s\" ! "
+      "kitharadecode name=bad ! m.", out, good, bad);
+  GstElement *p = kc_parse (desc);
+  GPtrArray *errors;
+
+  /* As for any element, an error during the change to PLAYING aborts it
+   * (GstBin): the application that keeps the mix going asks again. */
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  errors = wait_eos_collecting_errors (p, TRUE);
+  gst_element_set_state (p, GST_STATE_NULL);
+  fail_unless_equals_int (errors->len, 1);
+  fail_unless_equals_string (g_ptr_array_index (errors, 0), "bad");
+  fail_unless_equals_uint64 (kc_wav_frames (out), 48000 * 2);
+
+  g_ptr_array_unref (errors);
+  gst_object_unref (p);
+  g_free (desc);
+  g_free (out);
+  g_free (bad);
+  g_free (good);
+}
+
+GST_END_TEST;
+
+/* The same with the failing deck added while the mix plays in real time:
+ * EOS still comes, with the good deck's length. */
+GST_START_TEST (test_failing_deck_added_while_playing)
+{
+  gchar *good = make_flac ("good.flac", 440.0, 48000 * 2);
+  gchar *bad = make_corrupt_ogg ("bad.ogg");
+  gchar *out = g_build_filename (tmp_dir, "mix.wav", NULL);
+  gchar *desc = g_strdup_printf ("kitharamixer name=m ! " OUT_CAPS " ! "
+      "identity sync=true ! fakesink name=out sync=false  "
+      "filesrc location=\"%s\" ! kitharadecode ! m.", good);
+  GstElement *p = kc_parse (desc), *src, *dec;
+  GstPad *pad, *dec_src;
+  GPtrArray *errors;
+  Capture c;
+
+  capture_init (&c, p);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  capture_wait_buffers (&c, 30);
+
+  src = gst_element_factory_make ("filesrc", NULL);
+  dec = gst_element_factory_make ("kitharadecode", "bad");
+  g_object_set (src, "location", bad, NULL);
+  gst_bin_add_many (GST_BIN (p), src, dec, NULL);
+  fail_unless (gst_element_link (src, dec));
+  pad = gst_element_request_pad_simple (kc_child (p, "m"), "sink_%u");
+  dec_src = gst_element_get_static_pad (dec, "src");
+  fail_unless_equals_int (gst_pad_link (dec_src, pad), GST_PAD_LINK_OK);
+  fail_unless (gst_element_sync_state_with_parent (dec));
+  fail_unless (gst_element_sync_state_with_parent (src));
+
+  errors = wait_eos_collecting_errors (p, FALSE);
+  gst_element_set_state (p, GST_STATE_NULL);
+  fail_unless_equals_int (errors->len, 1);
+  fail_unless_equals_string (g_ptr_array_index (errors, 0), "bad");
+  g_mutex_lock (&c.lock);
+  /* Stereo samples: the good deck's length, to within one block. */
+  fail_unless (c.samples->len / 2 >= 48000 * 2 &&
+      c.samples->len / 2 <= 48000 * 2 + 480, "%u frames", c.samples->len / 2);
+  g_mutex_unlock (&c.lock);
+
+  g_ptr_array_unref (errors);
+  gst_object_unref (dec_src);
+  gst_object_unref (pad);
+  gst_object_unref (p);
+  capture_clear (&c);
+  g_free (desc);
+  g_free (out);
+  g_free (bad);
+  g_free (good);
+}
+
+GST_END_TEST;
+
+static gdouble
+block_rms (Capture * c, guint block)
+{
+  gdouble sum = 0.0;
+  guint i, n = 480 * 2;
+
+  for (i = 0; i < n; i++) {
+    gfloat v = g_array_index (c->samples, gfloat, block * n + i);
+
+    sum += v * v;
+  }
+  return sqrt (sum / n);
+}
+
+/* One deck stalls after 100 ms (an appsrc that stops pushing, without
+ * EOS) beside a deck that always has data.  Pausing always completes (the
+ * mix prerolls on what it mixed ahead with the deadline), and every resume
+ * gives the good deck's audio within one mixer latency (5 blocks of
+ * 10 ms). */
+GST_START_TEST (test_stalled_deck_pause_resume)
+{
+  GstElement *p = kc_parse ("kitharamixer name=m latency=50000000 ! "
+      OUT_CAPS " ! fakesink name=out sync=true  audiotestsrc volume=0.5 "
+      "samplesperbuffer=480 ! audio/x-raw,format=F32LE,rate=48000,"
+      "channels=2 ! kitharaeq ! m.  appsrc name=stall format=time ! "
+      "kitharaeq ! m.");
+  GstElement *stall = kc_child (p, "stall");
+  GstCaps *caps = gst_caps_from_string (OUT_CAPS ",layout=interleaved");
+  GstBuffer *buf;
+  GstState state;
+  Capture c;
+  guint i, k;
+
+  g_object_set (stall, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  /* 100 ms of silence, then nothing more. */
+  buf = gst_buffer_new_allocate (NULL, 4800 * 2 * sizeof (gfloat), NULL);
+  gst_buffer_memset (buf, 0, 0, gst_buffer_get_size (buf));
+  GST_BUFFER_PTS (buf) = 0;
+  GST_BUFFER_DURATION (buf) = 100 * GST_MSECOND;
+  fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (stall), buf),
+      GST_FLOW_OK);
+
+  capture_init (&c, p);
+  kc_set_state_sync (p, GST_STATE_PLAYING);
+  capture_wait_buffers (&c, 30);
+
+  for (i = 0; i < 15; i++) {
+    guint resumed, first_heard = G_MAXUINT;
+
+    fail_unless (gst_element_set_state (p, GST_STATE_PAUSED) !=
+        GST_STATE_CHANGE_FAILURE);
+    /* A deadlock here would be a test timeout. */
+    fail_unless_equals_int (gst_element_get_state (p, &state, NULL,
+            GST_CLOCK_TIME_NONE), GST_STATE_CHANGE_SUCCESS);
+    fail_unless_equals_int (state, GST_STATE_PAUSED);
+
+    g_mutex_lock (&c.lock);
+    resumed = c.buffers;
+    g_mutex_unlock (&c.lock);
+    fail_unless (gst_element_set_state (p, GST_STATE_PLAYING) !=
+        GST_STATE_CHANGE_FAILURE);
+    capture_wait_buffers (&c, resumed + 10);
+    g_mutex_lock (&c.lock);
+    for (k = resumed; k < resumed + 10 && first_heard == G_MAXUINT; k++)
+      if (block_rms (&c, k) > 0.1)
+        first_heard = k - resumed;
+    g_mutex_unlock (&c.lock);
+    fail_unless (first_heard < 5, "resume %u: silent for %u blocks", i,
+        first_heard);
+  }
+
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  capture_clear (&c);
+}
+
+GST_END_TEST;
+
 static Suite *
 kitharamixer_suite (void)
 {
@@ -771,6 +964,9 @@ kitharamixer_suite (void)
   tcase_add_test (tc, test_late_blocks_are_underruns);
   tcase_add_test (tc, test_release_pad_while_playing);
   tcase_add_test (tc, test_state_cycles);
+  tcase_add_test (tc, test_failing_deck_finishes);
+  tcase_add_test (tc, test_failing_deck_added_while_playing);
+  tcase_add_test (tc, test_stalled_deck_pause_resume);
   return s;
 }
 
