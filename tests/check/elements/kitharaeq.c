@@ -1008,6 +1008,158 @@ GST_START_TEST (test_gains_survive_flush)
 
 GST_END_TEST;
 
+/* A non-finite input sample never poisons the filters: it is processed
+ * as silence, so the output is exactly that of the same input with a zero
+ * there, finite everywhere, in both modes and formats. */
+typedef struct
+{
+  Tones tones;
+  guint64 at;
+  gboolean poison;
+} Poisoned;
+
+static double
+poisoned (guint channel, guint64 frame, gpointer data)
+{
+  const Poisoned *p = data;
+
+  if (frame == p->at)
+    return p->poison ? (channel % 2 ? INFINITY : NAN) : 0.0;
+  return tone (channel, frame, (gpointer) & p->tones);
+}
+
+static void
+check_non_finite (const gchar * props, gboolean f64)
+{
+  Poisoned p = { {RATE, {1000, 3000}, {0.5, 0.5}}, 1000, TRUE };
+  guint frames = 4800, i;
+  double *bad = g_new (double, frames * 2), *clean = g_new (double, frames * 2);
+  Eq e;
+
+  eq_open (&e, props, f64, 2, RATE);
+  eq_run (&e, frames, poisoned, &p, bad);
+  eq_close (&e);
+  p.poison = FALSE;
+  eq_open (&e, props, f64, 2, RATE);
+  eq_run (&e, frames, poisoned, &p, clean);
+  eq_close (&e);
+
+  for (i = 0; i < frames * 2; i++) {
+    fail_unless (isfinite (bad[i]), "%s: sample %u is %g", props, i, bad[i]);
+    fail_unless (bad[i] == clean[i], "%s: sample %u: %g, not %g", props, i,
+        bad[i], clean[i]);
+  }
+  g_free (bad);
+  g_free (clean);
+}
+
+GST_START_TEST (test_non_finite_input)
+{
+  check_non_finite ("band3::gain=-12 band6::gain=9", FALSE);
+  check_non_finite ("band3::gain=-12 band6::gain=9", TRUE);
+  check_non_finite ("mode=isolator band0::gain=-60", FALSE);
+  check_non_finite ("mode=isolator band2::gain=6", TRUE);
+}
+
+GST_END_TEST;
+
+/* F64 input goes as low as denormals, which the filters' arithmetic turns
+ * slow: they are flushed to zero on the way in. */
+static double
+denormal (guint channel, guint64 frame, gpointer data)
+{
+  return (frame % 2 ? 1.0 : -1.0) * 1e-310;
+}
+
+GST_START_TEST (test_f64_denormals_flushed)
+{
+  guint frames = 4800, i;
+  double *out = g_new (double, frames);
+  Eq e;
+
+  eq_open (&e, "band3::gain=-12 band6::gain=9", TRUE, 1, RATE);
+  eq_run (&e, frames, denormal, NULL, out);
+  for (i = 0; i < frames; i++)
+    fail_unless (out[i] == 0.0, "sample %u is %g", i, out[i]);
+  eq_close (&e);
+  g_free (out);
+}
+
+GST_END_TEST;
+
+/* Two threads replace the layout (num-bands, mode) while a third walks
+ * the bands through the child proxy. */
+typedef struct
+{
+  GstElement *eq;
+  guint seed;
+  gint stop;                    /* atomic */
+} LayoutRace;
+
+static gpointer
+change_layouts (gpointer data)
+{
+  LayoutRace *r = data;
+  GRand *rand = g_rand_new_with_seed (r->seed);
+  guint i;
+
+  for (i = 0; i < 2000; i++) {
+    if (g_rand_int_range (rand, 0, 4) == 0)
+      g_object_set (r->eq, "mode", g_rand_int_range (rand, 0, 2), NULL);
+    else
+      g_object_set (r->eq, "num-bands", g_rand_int_range (rand, 1, 24), NULL);
+  }
+  g_rand_free (rand);
+  return NULL;
+}
+
+static gpointer
+walk_bands (gpointer data)
+{
+  LayoutRace *r = data;
+  GstChildProxy *proxy = GST_CHILD_PROXY (r->eq);
+
+  while (!g_atomic_int_get (&r->stop)) {
+    guint n = gst_child_proxy_get_children_count (proxy), i;
+
+    for (i = 0; i < n; i++) {
+      GObject *band = gst_child_proxy_get_child_by_index (proxy, i);
+
+      if (band) {
+        gdouble gain;
+
+        g_object_get (band, "gain", &gain, NULL);
+        g_object_unref (band);
+      }
+    }
+  }
+  return NULL;
+}
+
+GST_START_TEST (test_layout_from_threads)
+{
+  GstElement *eq = gst_element_factory_make ("kitharaeq", NULL);
+  LayoutRace a = { eq, 1, 0 }, b = { eq, 2, 0 }, w = { eq, 3, 0 };
+  GThread *ta, *tb, *tw;
+  guint n;
+
+  ta = g_thread_new ("layout-a", change_layouts, &a);
+  tb = g_thread_new ("layout-b", change_layouts, &b);
+  tw = g_thread_new ("walker", walk_bands, &w);
+  g_thread_join (ta);
+  g_thread_join (tb);
+  g_atomic_int_set (&w.stop, 1);
+  g_thread_join (tw);
+
+  /* Whatever order they came in, the layout is whole. */
+  g_object_get (eq, "num-bands", &n, NULL);
+  fail_unless_equals_int (gst_child_proxy_get_children_count
+      (GST_CHILD_PROXY (eq)), n);
+  gst_object_unref (eq);
+}
+
+GST_END_TEST;
+
 /* Full pipelines with a foreign upstream thread.  The band properties
  * are set through the child proxy rather than in the description (see
  * apply_props()). */
@@ -1065,6 +1217,9 @@ kitharaeq_suite (void)
   tcase_add_test (tc, test_child_proxy_and_layouts);
   tcase_add_test (tc, test_layout_change_while_streaming);
   tcase_add_test (tc, test_gains_survive_flush);
+  tcase_add_test (tc, test_non_finite_input);
+  tcase_add_test (tc, test_f64_denormals_flushed);
+  tcase_add_test (tc, test_layout_from_threads);
   tcase_add_test (tc, test_pipeline);
   return s;
 }

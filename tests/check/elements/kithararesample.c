@@ -740,6 +740,44 @@ GST_START_TEST (test_flush_seek)
 
 GST_END_TEST;
 
+/* Passing through (equal rates), then playback-rate=2.0, then a flushing
+ * seek before the next buffer (the DJ's "change speed, then cue"): the
+ * converter the speed needs is there, and the stream plays twice as
+ * fast. */
+GST_START_TEST (test_speed_change_then_cue)
+{
+  Sine s = { 1000.0, 0.5, 48000 };
+  GstSegment segment;
+  Rs r;
+
+  rs_open (&r, NULL, 48000, 48000);
+  rs_push_all (&r, 4800, 480, sine, &s);
+  take_output (&r, gst_harness_pull (r.h));
+  g_object_set (r.e, "playback-rate", 2.0, NULL);
+
+  fail_unless (gst_harness_push_event (r.h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (r.h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (r.h, gst_event_new_segment (&segment)));
+  rs_collect (&r);
+  g_array_set_size (r.out, 0);
+  r.out_frames = 0;
+  r.n_buffers = 0;
+  r.out_start = GST_CLOCK_TIME_NONE;
+  r.start = 0;
+  r.pushed = 0;
+
+  rs_push_all (&r, 48000, 480, sine, &s);
+  rs_finish (&r);
+  /* One second of input in half a second of output (the converter's
+   * flush at EOS may round by a frame). */
+  fail_unless (r.out_frames >= 24000 - 2 && r.out_frames <= 24000 + 2,
+      "%" G_GUINT64_FORMAT " frames", r.out_frames);
+  rs_close (&r);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_caps_change)
 {
   Sine s = { 1000.0, 0.5, 44100 };
@@ -961,6 +999,7 @@ kithararesample_suite (void)
   tcase_add_test (tc, test_impulse_alignment);
   tcase_add_test (tc, test_playback_rate_ramp);
   tcase_add_test (tc, test_flush_seek);
+  tcase_add_test (tc, test_speed_change_then_cue);
   tcase_add_test (tc, test_caps_change);
   tcase_add_test (tc, test_passthrough);
   tcase_add_test (tc, test_s16);
