@@ -879,6 +879,53 @@ GST_START_TEST (test_blocking_downstream_is_not_a_slow_tick)
 
 GST_END_TEST;
 
+/* Reading "stats" while the element's context loses its last element
+ * (READY to NULL frees the worker): the reader holds the worker. */
+typedef struct
+{
+  GstElement *eq;
+  gint stop;                    /* atomic */
+  guint reads;
+} StatsReader;
+
+static gpointer
+read_stats (gpointer data)
+{
+  StatsReader *r = data;
+
+  while (!g_atomic_int_get (&r->stop)) {
+    GstStructure *s = NULL;
+
+    g_object_get (r->eq, "stats", &s, NULL);
+    fail_unless (s != NULL);
+    gst_structure_free (s);
+    r->reads++;
+  }
+  return NULL;
+}
+
+GST_START_TEST (test_stats_during_state_changes)
+{
+  StatsReader r = { new_eq ("stats-race", -1), 0, 0 };
+  GThread *reader;
+  guint i;
+
+  gst_object_ref_sink (r.eq);
+  reader = g_thread_new ("stats", read_stats, &r);
+  for (i = 0; i < 500; i++) {
+    fail_unless_equals_int (gst_element_set_state (r.eq, GST_STATE_READY),
+        GST_STATE_CHANGE_SUCCESS);
+    fail_unless_equals_int (gst_element_set_state (r.eq, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+  }
+  g_atomic_int_set (&r.stop, 1);
+  g_thread_join (reader);
+  fail_unless (r.reads > 0);
+  gst_object_unref (r.eq);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------ */
 /* 6. lifecycle: many state cycles with flush seeks, shared worker */
 
@@ -1091,6 +1138,7 @@ kithara_runtime_suite (void)
   tcase_add_test (tc, test_slow_tick_reported);
   tcase_add_test (tc, test_blocking_downstream_is_not_a_slow_tick);
   tcase_add_test (tc, test_lifecycle_cycles);
+  tcase_add_test (tc, test_stats_during_state_changes);
   tcase_add_test (tc, test_state_change_from_worker);
   tcase_add_test (tc, test_state_change_from_bus_handler);
   return s;

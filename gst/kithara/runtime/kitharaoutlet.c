@@ -614,6 +614,17 @@ kithara_outlet_is_full (KitharaOutlet * o)
   return full;
 }
 
+/* As a pad does: a sticky event other than SEGMENT and EOS pushed during a
+ * flush is kept (flush-stop stores it on the pad), or nothing would send
+ * it again. */
+static gboolean
+keeps_while_flushing_locked (KitharaOutlet * o, GstEvent * event)
+{
+  return o->flushing && o->active && GST_EVENT_IS_STICKY (event) &&
+      GST_EVENT_TYPE (event) != GST_EVENT_SEGMENT &&
+      GST_EVENT_TYPE (event) != GST_EVENT_EOS;
+}
+
 /* Resumes the task after EOS when a new stream starts (as GstQueue). */
 static gboolean
 revive_locked (KitharaOutlet * o, GstEvent * event)
@@ -677,7 +688,7 @@ kithara_outlet_push_event (KitharaOutlet * o, GstEvent * event)
 
   g_mutex_lock (&o->lock);
   restart = revive_locked (o, event);
-  if (o->result != GST_FLOW_OK) {
+  if (o->result != GST_FLOW_OK && !keeps_while_flushing_locked (o, event)) {
     g_mutex_unlock (&o->lock);
     gst_event_unref (event);
     return FALSE;
