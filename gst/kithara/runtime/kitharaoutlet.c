@@ -14,15 +14,17 @@
  * FLUSHING, an error, which the task posts once) reaches the producer at
  * its next push.
  *
- * Timing: once told the clock runs (set_clocked()), the task knows when
- * the next buffer is due at the sink (base time + running time + the
- * downstream latency) and waits for it on the pipeline clock, as
- * GstAggregator does, so a test clock drives it too.  A buffer missing at
- * its due time, or reaching the exit after it, is an underrun: counted
- * and reported once per burst.  An exit with a due function (the mixer)
- * is called a margin before the due time, to produce without the inputs
- * that are late; the others allow one buffer of slack, since a live
- * source's buffer reaches them at the very moment its start is due.
+ * Timing: once told the clock runs (set_clocked()), an exit knows when
+ * each buffer is due at the sink (base time + running time + the
+ * downstream latency).  A buffer that reaches the exit after that is an
+ * underrun: counted, and reported once per burst.  The exits of ordinary
+ * elements allow one buffer of slack (a live source's buffer reaches them
+ * at the very moment its start is due) and need no timer.  An exit that
+ * produces on time itself (the mixer, with a due function) also waits for
+ * the due time on the pipeline clock, as GstAggregator does (a test clock
+ * drives it too): its due function is called a margin before, to produce
+ * without the inputs that are late, and a buffer still missing when due
+ * is an underrun at once.
  *
  * Every wake of the task (an item, a flush, a timing change) bumps a
  * counter under the lock and signals or unschedules the wait, so none is
@@ -68,6 +70,7 @@ struct _KitharaOutlet
   GstFlowReturn result;         /* downstream's last answer, until a flush */
   guint flush_gen;              /* bumped by every flush-stop */
   guint wake_seq;               /* bumped by every wake of the task */
+  gboolean task_waits;          /* the task sleeps on cond */
   GstClockID clock_id;          /* the task's deadline wait */
 
   /* Timing. */
@@ -171,7 +174,8 @@ wake_task_locked (KitharaOutlet * o)
   o->wake_seq++;
   if (o->clock_id)
     gst_clock_id_unschedule (o->clock_id);
-  g_cond_signal (&o->cond);
+  else if (o->task_waits)
+    g_cond_signal (&o->cond);   /* a system call: only when needed */
 }
 
 /**
@@ -274,13 +278,14 @@ deadline_locked (KitharaOutlet * o, GstClockTime base_time)
 {
   GstClockTime due;
 
-  if (!o->deadlines || o->stage == STAGE_MISSED ||
+  /* Only an exit that produces on time itself (a due function) waits for
+   * deadlines; the others count a buffer that comes late when it comes,
+   * and sleep without a timer meanwhile. */
+  if (o->due_func == NULL || !o->deadlines || o->stage == STAGE_MISSED ||
       !GST_CLOCK_TIME_IS_VALID (o->next_running_time) ||
       !GST_CLOCK_TIME_IS_VALID (base_time))
     return GST_CLOCK_TIME_NONE;
   due = base_time + o->next_running_time + o->latency;
-  if (o->due_func == NULL)
-    return due + o->last_duration;
   if (o->stage == STAGE_ON_TIME)
     return due > o->margin ? due - o->margin : 0;
   return due;
@@ -358,9 +363,11 @@ wait_for_item (KitharaOutlet * o, guint * gen)
     seq = o->wake_seq;
     due = clock ? deadline_locked (o, base_time) : GST_CLOCK_TIME_NONE;
     if (!GST_CLOCK_TIME_IS_VALID (due)) {
+      o->task_waits = TRUE;
       while (!o->flushing && g_queue_is_empty (&o->items) &&
           seq == o->wake_seq)
         g_cond_wait (&o->cond, &o->lock);
+      o->task_waits = FALSE;
       g_mutex_unlock (&o->lock);
       gst_clear_object (&clock);
       continue;
