@@ -168,7 +168,7 @@ build_pipeline (gchar ** tracks, const gchar * mix_path)
 }
 
 /* The threads of this process, by name: kithara's workers are named
- * "kithara-<context>", GStreamer's streaming threads after their pad. */
+ * "kt-<context>", GStreamer's streaming threads after their pad. */
 static void
 print_threads (void)
 {
@@ -186,7 +186,7 @@ print_threads (void)
       g_strchomp (comm);
       if (atoi (tid) == getpid ())
         what = "main thread: this program";
-      else if (g_str_has_prefix (comm, "kithara-"))
+      else if (g_str_has_prefix (comm, "kt-"))
         what = "kithara worker: every decode, EQ, resample and mixer node";
       else if (g_str_equal (comm, "mix:src"))
         what = "the mixer's src task: audioconvert ! wavenc ! filesink";

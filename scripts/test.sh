@@ -1,28 +1,45 @@
 #!/bin/bash
 # One command: install what is missing, build, and run the whole test suite,
-# then run it again built with AddressSanitizer/LeakSanitizer.
-set -euo pipefail
+# then run it again built with AddressSanitizer/LeakSanitizer.  Each half
+# runs even when the other failed; the last line sums both up, and the
+# exit status is non-zero if anything failed.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
-scripts/build.sh
+scripts/install-deps.sh || exit 1
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+status=0
 
-meson test -C build --print-errorlogs | tee -a "$log"
+if scripts/build.sh; then
+  meson test -C build --print-errorlogs | tee -a "$log" || status=1
+else
+  echo "Fail: 1 (the build)" | tee -a "$log"
+  status=1
+fi
 
 # The same suite under AddressSanitizer and LeakSanitizer (GstObject and
 # buffer leaks are also caught by GStreamer's leaks tracer in both runs).
-if [ ! -f build-asan/build.ninja ]; then
-  meson setup build-asan -Db_sanitize=address -Db_lundef=false -Dbenchmarks=disabled
-fi
-ninja -C build-asan
-# Build the plugin registry first, in a run that selects no test: GLib's
-# one-time allocations while scanning plugins are not leaks of ours.
-ASAN_OPTIONS=detect_leaks=0 GST_CHECKS=none meson test -C build-asan runtime >/dev/null
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-  meson test -C build-asan --print-errorlogs | tee -a "$log"
+asan() {
+  if [ ! -f build-asan/build.ninja ] && ! meson setup build-asan \
+      -Db_sanitize=address -Db_lundef=false -Dbenchmarks=disabled ||
+      ! ninja -C build-asan; then
+    echo "Fail: 1 (the sanitizer build)" | tee -a "$log"
+    return 1
+  fi
+  # Build the plugin registry first, in a run that selects no test: GLib's
+  # one-time allocations while scanning plugins are not leaks of ours.
+  ASAN_OPTIONS=detect_leaks=0 GST_CHECKS=none meson test -C build-asan \
+    runtime >/dev/null
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    meson test -C build-asan --print-errorlogs | tee -a "$log"
+}
+asan || status=1
 
 passed=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
-failed=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
+failed=$(sed -n 's/^\(Fail\|Timeout\): *\([0-9]*\).*/\2/p' "$log" | awk '{s += $1} END {print s + 0}')
 echo "tests: $passed passed, $failed failed"
+if [ "$failed" -gt 0 ]; then
+  status=1
+fi
+exit $status

@@ -753,7 +753,7 @@ gst_kithara_resample_class_init (GstKitharaResampleClass * klass)
       "Kithara audio resampler", "Filter/Converter/Audio",
       "Resamples audio with libsamplerate, with varispeed and exact "
       "timestamps, on the shared kithara worker",
-      "Kithara for GStreamer developers");
+      "Kithara developers");
 
   gst_type_mark_as_plugin_api (GST_TYPE_KITHARA_RESAMPLE_QUALITY, 0);
 }

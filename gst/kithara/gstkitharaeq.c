@@ -562,7 +562,7 @@ gst_kithara_eq_class_init (GstKitharaEqClass * klass)
       "Kithara equalizer", "Filter/Effect/Audio",
       "Parametric equalizer with smoothed, controllable bands and a DJ "
       "isolator mode, processed on the shared kithara worker",
-      "Kithara for GStreamer");
+      "Kithara developers");
 
   gst_type_mark_as_plugin_api (GST_TYPE_KITHARA_EQ_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_KITHARA_EQ_BAND, 0);

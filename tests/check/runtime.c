@@ -29,7 +29,7 @@ current_tid (void)
   return (gint) syscall (SYS_gettid);
 }
 
-/* Worker threads are named "kithara-<context>". */
+/* Worker threads are named "kt-<context>". */
 static guint
 count_kithara_threads (void)
 {
@@ -43,7 +43,7 @@ count_kithara_threads (void)
     gchar *comm = NULL;
 
     if (g_file_get_contents (path, &comm, NULL, NULL) &&
-        g_str_has_prefix (comm, "kithara-"))
+        g_str_has_prefix (comm, "kt-"))
       n++;
     g_free (comm);
     g_free (path);
@@ -1074,6 +1074,51 @@ GST_START_TEST (test_state_change_from_worker)
 
 GST_END_TEST;
 
+/* From inside a tick of one context, a pipeline of another context is
+ * started and stopped, 200 times while its nodes run: neither worker
+ * waits for the other (the other one's node leaves at once, its flush
+ * follows its running tick), and the other context's worker, stopped with
+ * its last element from here, is not joined from here. */
+typedef struct
+{
+  GstElement *other;
+  guint toggles;
+} Toggle;
+
+static GstPadProbeReturn
+toggle_other (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Toggle *t = user_data;
+
+  fail_unless (kithara_in_worker_thread ());
+  fail_if (gst_element_set_state (t->other, t->toggles % 2 ?
+          GST_STATE_NULL : GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+  t->toggles++;
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST (test_state_change_of_other_context_from_worker)
+{
+  GstElement *p = kc_parse ("audiotestsrc num-buffers=200 ! "
+      "kitharaeq name=e context=toggler ! kitharaeq context=toggler ! "
+      "fakesink sync=false");
+  Toggle t = { kc_parse ("audiotestsrc ! kitharaeq context=toggled ! "
+          "kitharaeq context=toggled ! fakesink sync=false"), 0 };
+  GstPad *pad = gst_element_get_static_pad (kc_child (p, "e"), "src");
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, toggle_other, &t, NULL);
+  gst_object_unref (pad);
+  run_to_eos (p);
+  fail_unless_equals_int (t.toggles, 200);
+  gst_element_set_state (p, GST_STATE_NULL);
+  fail_unless_equals_int (gst_element_set_state (t.other, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (p);
+  gst_object_unref (t.other);
+}
+
+GST_END_TEST;
+
 /* A state change from a bus sync handler running on the worker (the
  * error of a node is posted from its tick). */
 static GstBusSyncReply
@@ -1141,6 +1186,7 @@ kithara_runtime_suite (void)
   tcase_add_test (tc, test_stats_during_state_changes);
   tcase_add_test (tc, test_state_change_from_worker);
   tcase_add_test (tc, test_state_change_from_bus_handler);
+  tcase_add_test (tc, test_state_change_of_other_context_from_worker);
   return s;
 }
 

@@ -238,7 +238,9 @@ kithara_worker_get (const gchar * context)
   if (worker) {
     g_atomic_int_inc (&worker->refcount);
   } else {
-    gchar *thread_name = g_strdup_printf ("kithara-%s", context);
+    /* "kt-<context>": a thread name holds 15 characters (the whole one is
+     * the "context" of the stats). */
+    gchar *thread_name = g_strdup_printf ("kt-%.12s", context);
 
     worker = g_new0 (KitharaWorker, 1);
     worker->refcount = 1;
@@ -291,15 +293,18 @@ kithara_worker_unref (KitharaWorker * worker)
   GST_INFO ("stopping worker for context '%s'", worker->context);
   g_assert (worker->nodes->len == 0);
 
+  /* On a worker thread (this one, or another context's: its last element
+   * was stopped from a tick there) nobody joins: the loop frees the worker
+   * on its way out.  It cannot get there before we let go of the lock. */
   g_mutex_lock (&worker->lock);
   worker->running = FALSE;
   thread = worker->thread;
-  if (thread_worker == worker)
-    worker->thread = NULL;      /* the loop frees the worker on exit */
-  g_mutex_unlock (&worker->lock);
+  if (thread_worker != NULL)
+    worker->thread = NULL;
   kithara_worker_kick_rt (worker);
+  g_mutex_unlock (&worker->lock);
 
-  if (thread_worker == worker) {
+  if (thread_worker != NULL) {
     g_thread_unref (thread);
     return;
   }

@@ -34,7 +34,7 @@ def main():
 
     threads = re.search(r"^Threads of this process while playing: (\d+)$",
                         stdout, re.M)
-    workers = re.findall(r"^  kithara-\S+ +kithara worker", stdout, re.M)
+    workers = re.findall(r"^  kt-\S+ +kithara worker", stdout, re.M)
     check(threads and int(threads.group(1)) <= 5,
           "threads while playing: %s" % (threads and threads.group(1)))
     check(len(workers) == 1, "kithara worker threads: %d" % len(workers))
