@@ -236,6 +236,29 @@ deck_element (GstElement * pipeline, const gchar * prefix, guint i)
 
 /* kitharamixer ! <output>, and per deck:
  * <source> ! kitharaeq ! kithararesample ! mixer */
+/* gst_parse_launch() drops elements it does not know (with a recoverable
+ * error): look them up first, to say what is missing. */
+static void
+require_elements (void)
+{
+  const gchar *needed[] = { "kitharamixer", "kitharadecode", "kitharaeq",
+    "kithararesample"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (needed); i++) {
+    GstElementFactory *f = gst_element_factory_find (needed[i]);
+
+    if (f == NULL) {
+      g_printerr ("No element \"%s\": put the kithara plugins on "
+          "GST_PLUGIN_PATH, e.g.\n  export GST_PLUGIN_PATH=$PWD/build/gst/"
+          "kithara:$PWD/build/ext/samplerate\n", needed[i]);
+      exit (1);
+    }
+    gst_object_unref (f);
+  }
+}
+
 static GstElement *
 build_pipeline (Deck * decks, guint n, gchar ** files, const gchar * output)
 {
@@ -245,6 +268,7 @@ build_pipeline (Deck * decks, guint n, gchar ** files, const gchar * output)
   GError *err = NULL;
   guint i;
 
+  require_elements ();
   /* The mix: 48 kHz stereo to the sound card or a 16-bit WAV file. */
   g_string_append (desc, output ? "audioconvert ! audio/x-raw,format=S16LE "
       "! wavenc ! filesink name=out" : "autoaudiosink");
@@ -261,9 +285,8 @@ build_pipeline (Deck * decks, guint n, gchar ** files, const gchar * output)
   }
   pipeline = gst_parse_launch (desc->str, &err);
   g_string_free (desc, TRUE);
-  if (!pipeline) {
-    g_printerr ("%s\n(is the kithara plugin on GST_PLUGIN_PATH?)\n",
-        err->message);
+  if (!pipeline || err) {
+    g_printerr ("%s\n", err->message);
     exit (1);
   }
 

@@ -101,11 +101,17 @@ def build_pipeline(decks, files, output):
         # The isolator is the three-band EQ of a DJ mixer: low, mid, high.
         desc += (" ! kitharaeq name=eq%d mode=isolator "
                  "! kithararesample name=rate%d ! mix.sink_%d" % (i, i, i))
+    # parse_launch drops unknown elements with a mere warning: look first.
+    for name in ("kitharamixer", "kitharadecode", "kitharaeq",
+                 "kithararesample"):
+        if Gst.ElementFactory.find(name) is None:
+            sys.exit("No element \"%s\": put the kithara plugins on "
+                     "GST_PLUGIN_PATH, e.g.\n  export GST_PLUGIN_PATH="
+                     "$PWD/build/gst/kithara:$PWD/build/ext/samplerate" % name)
     try:
         pipeline = Gst.parse_launch(desc)
     except GLib.Error as err:
-        sys.exit("%s\n(is the kithara plugin on GST_PLUGIN_PATH?)"
-                 % err.message)
+        sys.exit(err.message)
 
     # File names are set as properties: no quoting in the description.
     if output:

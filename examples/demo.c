@@ -114,20 +114,36 @@ build_pipeline (gchar ** tracks, const gchar * mix_path)
   GString *desc = g_string_new ("kitharamixer name=mix "
       "! audio/x-raw,rate=48000,channels=2 ! audioconvert "
       "! audio/x-raw,format=S16LE ! wavenc ! filesink name=out");
+  const gchar *needed[] = { "kitharamixer", "kitharadecode", "kitharaeq",
+    "kithararesample"
+  };
   GstElement *pipeline, *e;
   GError *err = NULL;
   guint i;
 
+  for (i = 0; i < G_N_ELEMENTS (needed); i++) {
+    GstElementFactory *f = gst_element_factory_find (needed[i]);
+
+    /* gst_parse_launch() would drop an unknown element with a mere
+     * warning: say what is missing first. */
+    if (f == NULL) {
+      g_printerr ("No element \"%s\": are the kithara plugins on "
+          "GST_PLUGIN_PATH?\n", needed[i]);
+      g_string_free (desc, TRUE);
+      return NULL;
+    }
+    gst_object_unref (f);
+  }
   for (i = 0; i < N_TRACKS; i++)
     g_string_append_printf (desc, " filesrc name=src%u ! kitharadecode "
         "name=decode%u ! kitharaeq name=eq%u "
         "! kithararesample name=resample%u ! mix.sink_%u", i, i, i, i, i);
   pipeline = gst_parse_launch (desc->str, &err);
   g_string_free (desc, TRUE);
-  if (!pipeline) {
-    g_printerr ("%s\n(are the kithara plugins on GST_PLUGIN_PATH?)\n",
-        err->message);
+  if (!pipeline || err) {
+    g_printerr ("%s\n", err->message);
     g_clear_error (&err);
+    gst_clear_object (&pipeline);
     return NULL;
   }
 
