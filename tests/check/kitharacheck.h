@@ -141,7 +141,8 @@ kc_launch_child (const gchar * description)
   gchar *cmd = g_strdup_printf ("gst-launch-1.0 -q %s", description);
   gchar *err = NULL, **argv = NULL, **envp = g_get_environ ();
   const gchar *own[] = { "GST_PLUGIN_PATH", "GST_PLUGIN_PATH_1_0",
-    "GST_REGISTRY", "GST_TRACERS", "LD_LIBRARY_PATH", "LD_PRELOAD"
+    "GST_PLUGIN_SYSTEM_PATH_1_0", "GST_REGISTRY", "GST_TRACERS",
+    "LD_LIBRARY_PATH", "LD_PRELOAD"
   };
   gint status = -1;
   guint i;
