@@ -28,6 +28,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_kithara_element_debug);
 #define DEFAULT_MAX_SIZE_TIME (50 * GST_MSECOND)
 #define DEFAULT_LOW_WATERMARK 50
 #define DEFAULT_SLOW_TICK_THRESHOLD (10 * GST_MSECOND)
+/* An exit's queue holds this many times the inlet's buffers, whatever
+ * their duration: data that runs ahead of the clock (a file decoded faster
+ * than it plays) goes to the exit's thread in batches of half of that. */
+#define EXIT_CAPACITY_FACTOR 4
 
 enum
 {
@@ -267,8 +271,13 @@ static KitharaTickResult
 node_tick (KitharaNode * node, gpointer user_data)
 {
   GstKitharaElement *self = user_data;
+  KitharaTickResult result = GST_KITHARA_ELEMENT_GET_CLASS (self)->tick (self);
 
-  return GST_KITHARA_ELEMENT_GET_CLASS (self)->tick (self);
+  /* Produced ahead of the clock and batched in the exit: out it goes once
+   * the node stops producing. */
+  if (result != KITHARA_TICK_PROGRESS && PRIV (self)->outlet)
+    kithara_outlet_flush_wake (PRIV (self)->outlet);
+  return result;
 }
 
 /**
@@ -599,10 +608,14 @@ gst_kithara_element_src_query (GstPad * pad, GstObject * parent,
     min += own;
     if (GST_CLOCK_TIME_IS_VALID (max))
       max += own;
-    /* Like a queue: the inlet adds nothing to the minimum and its
-     * capacity to the maximum latency. */
+    /* Like a queue: the inlet adds nothing to the minimum and its capacity
+     * to the maximum latency; an exit's queue, limited in buffers only,
+     * makes the maximum unbounded. */
     GST_OBJECT_LOCK (self);
     queued = priv->max_size_time;
+    if (priv->outlet && !priv->always_exit &&
+        kithara_outlet_is_exit (priv->outlet))
+      max = GST_CLOCK_TIME_NONE;
     GST_OBJECT_UNLOCK (self);
     if (GST_CLOCK_TIME_IS_VALID (max) && queued > 0)
       max += queued;
@@ -715,8 +728,9 @@ apply_limits (GstKitharaElement * self)
   kithara_inlet_set_limits (priv->inlet, priv->max_size_buffers,
       priv->max_size_time, priv->low_watermark);
   if (priv->outlet && !priv->always_exit)
-    kithara_outlet_set_limits (priv->outlet, priv->max_size_buffers,
-        priv->max_size_time);
+    kithara_outlet_set_limits (priv->outlet,
+        MIN (priv->max_size_buffers, G_MAXUINT / EXIT_CAPACITY_FACTOR) *
+        EXIT_CAPACITY_FACTOR, 0);
   for (i = 0; i < priv->extra_inlets->len; i++)
     kithara_inlet_set_limits (g_ptr_array_index (priv->extra_inlets, i),
         priv->max_size_buffers, priv->max_size_time, priv->low_watermark);

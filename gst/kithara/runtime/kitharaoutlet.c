@@ -71,17 +71,19 @@ struct _KitharaOutlet
   guint flush_gen;              /* bumped by every flush-stop */
   guint wake_seq;               /* bumped by every wake of the task */
   gboolean task_waits;          /* the task sleeps on cond */
+  gboolean batch_pending;       /* queued without waking the task yet */
   GstClockID clock_id;          /* the task's deadline wait */
 
   /* Timing. */
-  gboolean deadlines;
+  gint deadlines;               /* atomic for the producer's reads */
   gboolean count_underruns;
   GstClockTime latency;
   GstClockTime margin;
   KitharaOutletDueFunc due_func;
   gpointer due_data;
   gint stage;
-  GstSegment segment;           /* the last one pushed */
+  GstSegment segment;           /* the last one the task pushed */
+  GstSegment push_segment;      /* the last one the producer queued */
   GstClockTime next_running_time;       /* where the next buffer starts */
   GstClockTime last_duration;
   GstClockTime position;
@@ -121,6 +123,7 @@ kithara_outlet_new (GstPad * srcpad, KitharaNode * producer)
   o->last_duration = 0;
   o->position = GST_CLOCK_TIME_NONE;
   gst_segment_init (&o->segment, GST_FORMAT_UNDEFINED);
+  gst_segment_init (&o->push_segment, GST_FORMAT_UNDEFINED);
   return o;
 }
 
@@ -172,6 +175,7 @@ static void
 wake_task_locked (KitharaOutlet * o)
 {
   o->wake_seq++;
+  o->batch_pending = FALSE;
   if (o->clock_id)
     gst_clock_id_unschedule (o->clock_id);
   else if (o->task_waits)
@@ -281,7 +285,8 @@ deadline_locked (KitharaOutlet * o, GstClockTime base_time)
   /* Only an exit that produces on time itself (a due function) waits for
    * deadlines; the others count a buffer that comes late when it comes,
    * and sleep without a timer meanwhile. */
-  if (o->due_func == NULL || !o->deadlines || o->stage == STAGE_MISSED ||
+  if (o->due_func == NULL || !g_atomic_int_get (&o->deadlines) ||
+      o->stage == STAGE_MISSED ||
       !GST_CLOCK_TIME_IS_VALID (o->next_running_time) ||
       !GST_CLOCK_TIME_IS_VALID (base_time))
     return GST_CLOCK_TIME_NONE;
@@ -551,6 +556,7 @@ kithara_outlet_activate (KitharaOutlet * o, gboolean active, gboolean exit)
   o->position = GST_CLOCK_TIME_NONE;
   o->producer_waits = FALSE;
   gst_segment_init (&o->segment, GST_FORMAT_UNDEFINED);
+  gst_segment_init (&o->push_segment, GST_FORMAT_UNDEFINED);
   if (!active)
     clear_locked (o, NULL);
   wake_task_locked (o);
@@ -652,19 +658,67 @@ revive_locked (KitharaOutlet * o, GstEvent * event)
  * full: the producer is woken when it drains), or why downstream takes
  * nothing (FLUSHING, EOS, or an error that was already posted).
  */
+/* Whether the sink needs @buf soon (within the exit's capacity in time),
+ * so that the task must take it at once.  Called with the lock. */
+#define URGENT_WINDOW (50 * GST_MSECOND)
+
+static gboolean
+is_urgent_locked (KitharaOutlet * o, GstBuffer * buf, GstClock * clock,
+    GstClockTime base_time)
+{
+  GstClockTime rt, window = o->max_time ? o->max_time : URGENT_WINDOW;
+
+  if (o->push_segment.format != GST_FORMAT_TIME ||
+      !GST_BUFFER_PTS_IS_VALID (buf))
+    return TRUE;
+  rt = gst_segment_to_running_time (&o->push_segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buf));
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return TRUE;
+  return base_time + rt + o->latency < gst_clock_get_time (clock) + window;
+}
+
+/**
+ * kithara_outlet_push:
+ * @buf: (transfer full)
+ *
+ * Never blocks.  The task is woken at once for what the sink needs soon
+ * (while prerolling, or due within the exit's capacity: live streams);
+ * data that runs ahead of the clock (a file decoded faster than it plays)
+ * is handed over in batches: when the queue is half full, or when the
+ * producer stops producing (kithara_outlet_flush_wake()), which saves a
+ * wake-up of the task per buffer.
+ *
+ * Returns: %GST_FLOW_OK, %KITHARA_FLOW_FULL (taken, now full: the producer
+ * is woken when it drains), or why downstream takes nothing (FLUSHING,
+ * EOS, or an error that was already posted).
+ */
 GstFlowReturn
 kithara_outlet_push (KitharaOutlet * o, GstBuffer * buf)
 {
+  GstClock *clock = NULL;
+  GstClockTime base_time = GST_CLOCK_TIME_NONE;
   GstFlowReturn ret;
 
   if (!g_atomic_int_get (&o->exit))
     return gst_pad_push (o->srcpad, buf);
+
+  /* The mixer's blocks always go at once: it keeps time itself. */
+  if (o->due_func == NULL && g_atomic_int_get (&o->deadlines)) {
+    GST_OBJECT_LOCK (o->element);
+    if (GST_ELEMENT_CLOCK (o->element)) {
+      clock = gst_object_ref (GST_ELEMENT_CLOCK (o->element));
+      base_time = GST_ELEMENT_CAST (o->element)->base_time;
+    }
+    GST_OBJECT_UNLOCK (o->element);
+  }
 
   g_mutex_lock (&o->lock);
   if (o->result != GST_FLOW_OK) {
     ret = o->result;
     g_mutex_unlock (&o->lock);
     gst_buffer_unref (buf);
+    gst_clear_object (&clock);
     return ret;
   }
   g_queue_push_tail (&o->items, buf);
@@ -676,9 +730,31 @@ kithara_outlet_push (KitharaOutlet * o, GstBuffer * buf)
     o->producer_waits = TRUE;
     ret = KITHARA_FLOW_FULL;
   }
-  wake_task_locked (o);
+  if (clock == NULL || !is_low_locked (o) ||
+      is_urgent_locked (o, buf, clock, base_time))
+    wake_task_locked (o);
+  else
+    o->batch_pending = TRUE;
   g_mutex_unlock (&o->lock);
+  gst_clear_object (&clock);
   return ret;
+}
+
+/**
+ * kithara_outlet_flush_wake:
+ *
+ * The producer stopped producing (its tick waits, is backpressured or
+ * done): what it queued without waking the task goes out now.
+ */
+void
+kithara_outlet_flush_wake (KitharaOutlet * o)
+{
+  if (!g_atomic_int_get (&o->exit))
+    return;
+  g_mutex_lock (&o->lock);
+  if (o->batch_pending)
+    wake_task_locked (o);
+  g_mutex_unlock (&o->lock);
 }
 
 /**
@@ -700,6 +776,8 @@ kithara_outlet_push_event (KitharaOutlet * o, GstEvent * event)
     gst_event_unref (event);
     return FALSE;
   }
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT)
+    gst_event_copy_segment (event, &o->push_segment);
   g_queue_push_tail (&o->items, event);
   wake_task_locked (o);
   g_mutex_unlock (&o->lock);
@@ -785,7 +863,7 @@ kithara_outlet_set_clocked (KitharaOutlet * o, gboolean deadlines,
     gboolean count_underruns)
 {
   g_mutex_lock (&o->lock);
-  o->deadlines = deadlines;
+  g_atomic_int_set (&o->deadlines, deadlines);
   o->count_underruns = count_underruns;
   if (o->stage != STAGE_MISSED)
     o->stage = STAGE_ON_TIME;

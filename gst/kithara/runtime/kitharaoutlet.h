@@ -49,6 +49,7 @@ gboolean kithara_outlet_is_exit (KitharaOutlet * outlet);
 
 gboolean kithara_outlet_is_full (KitharaOutlet * outlet);
 GstFlowReturn kithara_outlet_push (KitharaOutlet * outlet, GstBuffer * buf);
+void kithara_outlet_flush_wake (KitharaOutlet * outlet);
 gboolean kithara_outlet_push_event (KitharaOutlet * outlet, GstEvent * event);
 
 gboolean kithara_outlet_flush_start (KitharaOutlet * outlet, GstEvent * event);

@@ -261,6 +261,14 @@ rs_push (Rs * r, guint frames, SignalFunc signal, gpointer data)
   rs_collect (r);
 }
 
+/* Waits until some output came out (rs_push() may have taken it all). */
+static void
+rs_wait_output (Rs * r)
+{
+  while (r->n_buffers == 0)
+    take_output (r, gst_harness_pull (r->h));
+}
+
 static void
 rs_push_all (Rs * r, guint64 frames, guint chunk, SignalFunc signal,
     gpointer data)
@@ -701,7 +709,7 @@ GST_START_TEST (test_flush_seek)
   /* Wait until the stream is flowing: a flush while stream-start is still
    * queued in the inlet would drop it (the base class requeues only caps
    * after a flush). */
-  take_output (&r, gst_harness_pull (r.h));
+  rs_wait_output (&r);
 
   fail_unless (gst_harness_push_event (r.h, gst_event_new_flush_start ()));
   fail_unless (gst_harness_push_event (r.h, gst_event_new_flush_stop (TRUE)));
@@ -752,7 +760,7 @@ GST_START_TEST (test_speed_change_then_cue)
 
   rs_open (&r, NULL, 48000, 48000);
   rs_push_all (&r, 4800, 480, sine, &s);
-  take_output (&r, gst_harness_pull (r.h));
+  rs_wait_output (&r);
   g_object_set (r.e, "playback-rate", 2.0, NULL);
 
   fail_unless (gst_harness_push_event (r.h, gst_event_new_flush_start ()));
