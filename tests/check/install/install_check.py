@@ -9,14 +9,15 @@ Checks:
   * the plugins land in LIBDIR/gstreamer-1.0, where GStreamer's own
     pkg-config `pluginsdir` is relative to its libdir, so with GStreamer's
     prefix (--prefix=/usr) they are in GStreamer's plugin directory;
-  * gst-inspect-1.0 <plugin> lists, from the installed files alone
-    (GST_PLUGIN_SYSTEM_PATH at the installed plugin dir, LD_LIBRARY_PATH at
-    the installed lib dir, as a non-system prefix needs), the same elements
-    as the plugin files of the build, and gst-inspect-1.0 <element> works
-    for each;
+  * gst-inspect-1.0 <plugin> lists, from the installed files alone, with
+    nothing but GST_PLUGIN_PATH at the installed plugin dir (no
+    LD_LIBRARY_PATH: the plugins find the runtime library through their
+    RPATH, relative to where they are), the same elements as the plugin
+    files of the build, and gst-inspect-1.0 <element> works for each;
   * pkg-config gstreamer-kithara-1.0 resolves with PKG_CONFIG_PATH at the
     installed pkgconfig dir only to installed files, and API_SOURCE builds
-    (with every installed header force-included), links and runs.
+    (with every installed header force-included), links and runs without
+    LD_LIBRARY_PATH.
 """
 
 import glob
@@ -87,8 +88,8 @@ def main():
         fail("GStreamer's pluginsdir %s is not its libdir/gstreamer-1.0: "
              "update plugins_install_dir" % gst_plugins.strip())
 
-    installed_env = clean_env(GST_PLUGIN_SYSTEM_PATH=plugin_dir,
-                              LD_LIBRARY_PATH=lib, GST_REGISTRY=registry)
+    installed_env = clean_env(GST_PLUGIN_PATH=plugin_dir,
+                              GST_REGISTRY=registry)
     build_env = clean_env(GST_PLUGIN_SYSTEM_PATH="", GST_REGISTRY=registry +
                           ".build")
     for path in plugin_files:
@@ -135,7 +136,7 @@ def main():
     run(shlex.split(os.environ["CC"]) + ["-Wall", "-Werror"] + includes +
         [api_source, "-o", program] + shlex.split(flags), env=pc_env)
     if os.path.exists(program):
-        run([program], env=clean_env(LD_LIBRARY_PATH=lib))
+        run([program], env=clean_env())
         print("ok   %d headers, pkg-config: %s" % (len(headers),
                                                    flags.strip()))
 
