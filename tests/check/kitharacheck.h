@@ -179,16 +179,25 @@ kc_encode_tone (const gchar * dir, const gchar * name, const gchar * encoder,
   return path;
 }
 
-/* Damages the second page of the Ogg file at @path (the Vorbis comment
- * and setup headers): the decoder then fails with "Could not decode
- * stream" instead of decoding it. */
+/* Damages page @page (0 or 1) of the Ogg Vorbis file at @path.  Page 0
+ * holds the identification header: the demuxer fails ("Could not
+ * demultiplex stream") in its own streaming task.  Page 1 holds the
+ * comment and setup headers: the decoder fails ("Could not decode
+ * stream") on the first data. */
 static inline void
-kc_damage_ogg_headers (const gchar * path)
+kc_damage_ogg_headers (const gchar * path, guint page)
 {
   gchar *contents;
   gsize size, i, second = 4;
 
   fail_unless (g_file_get_contents (path, &contents, &size, NULL));
+  if (page == 0) {
+    for (i = 28 + 7; i < 58 && i < size; i++)
+      contents[i] ^= 0x5a;
+    fail_unless (g_file_set_contents (path, contents, size, NULL));
+    g_free (contents);
+    return;
+  }
   while (second + 4 <= size && memcmp (contents + second, "OggS", 4) != 0)
     second++;
   fail_unless (second + 4 <= size, "%s: one Ogg page only", path);

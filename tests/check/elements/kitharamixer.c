@@ -854,7 +854,7 @@ make_corrupt_ogg (const gchar * name)
       "filesink location=\"%s\"", RATE, path);
 
   kc_launch_child (desc);
-  kc_damage_ogg_headers (path);
+  kc_damage_ogg_headers (path, 1);
   g_free (desc);
   return path;
 }
