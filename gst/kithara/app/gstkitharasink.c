@@ -860,10 +860,24 @@ gst_kithara_sink_set_property (GObject * object, guint prop_id,
       break;
     case PROP_CAPS:{
       GstCaps *caps = g_value_dup_boxed (value);
+      GstCaps *templ = gst_static_pad_template_get_caps (&sink_template);
 
-      GST_OBJECT_LOCK (self);
-      gst_caps_take (&self->filter_caps, caps);
-      GST_OBJECT_UNLOCK (self);
+      /* Refused at once rather than at link time: caps the ring cannot
+       * hold (U8, planar, ...) would never negotiate. */
+      if (caps && !gst_caps_can_intersect (caps, templ)) {
+        gchar *text = gst_caps_to_string (caps);
+
+        g_warning ("%s: caps %s are none that kitharasink delivers (F32LE, "
+            "F64LE, S16LE or S32LE, interleaved): ignored",
+            GST_ELEMENT_NAME (self), text);
+        g_free (text);
+        gst_caps_unref (caps);
+      } else {
+        GST_OBJECT_LOCK (self);
+        gst_caps_take (&self->filter_caps, caps);
+        GST_OBJECT_UNLOCK (self);
+      }
+      gst_caps_unref (templ);
       break;
     }
     default:
@@ -966,7 +980,8 @@ gst_kithara_sink_class_init (GstKitharaSinkClass * klass)
   g_object_class_install_property (gobject_class, PROP_CAPS,
       g_param_spec_boxed ("caps", "Caps",
           "The formats the application accepts (NULL = any the pad "
-          "template allows)", GST_TYPE_CAPS,
+          "template allows); caps outside the template are refused with a "
+          "warning", GST_TYPE_CAPS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_UNDERRUNS,

@@ -388,6 +388,27 @@ GST_START_TEST (test_format_change_after_drain)
 GST_END_TEST;
 
 /* pull-sample: the binding-friendly read. */
+/* Caps the ring cannot deliver are refused when set, not at link time. */
+GST_START_TEST (test_caps_outside_template_refused)
+{
+  GstElement *sink = gst_element_factory_make ("kitharasink", NULL);
+  GstCaps *good = gst_caps_from_string ("audio/x-raw,format=S16LE");
+  GstCaps *bad = gst_caps_from_string ("audio/x-raw,format=U8");
+  GstCaps *now = NULL;
+
+  g_object_set (sink, "caps", good, NULL);
+  ASSERT_WARNING (g_object_set (sink, "caps", bad, NULL));
+  g_object_get (sink, "caps", &now, NULL);
+  fail_unless (now != NULL && gst_caps_is_equal (now, good));
+
+  gst_caps_unref (now);
+  gst_caps_unref (good);
+  gst_caps_unref (bad);
+  gst_object_unref (sink);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_pull_sample)
 {
   SinkHarness sh;
@@ -462,6 +483,7 @@ kitharasink_suite (void)
   tcase_add_test (tc, test_flush_empties_ring);
   tcase_add_test (tc, test_format_change_after_drain);
   tcase_add_test (tc, test_pull_sample);
+  tcase_add_test (tc, test_caps_outside_template_refused);
   tcase_add_test (tc, test_chain_follows_sink_class);
   return s;
 }
