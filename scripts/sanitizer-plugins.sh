@@ -3,7 +3,9 @@
 # plugins of GStreamer's core, -base and -good packages (all the tests
 # need), whatever else is installed.  Plugins of -bad, -ugly or -libav
 # load libraries whose constructors allocate for good (fontconfig, codec
-# tables), which LeakSanitizer would report against our tests.
+# tables), which LeakSanitizer would report against our tests, and their
+# elements would outrank the ones the tests autoplug, which the
+# ThreadSanitizer run has not been checked with.
 # Usage: scripts/sanitizer-plugins.sh DIR
 set -eu
 dir=$1

@@ -1,8 +1,8 @@
 #!/bin/bash
 # One command: install what is missing, build, and run the whole test suite,
-# then run it again built with AddressSanitizer/LeakSanitizer.  Each half
-# runs even when the other failed; the last line sums both up, and the
-# exit status is non-zero if anything failed.
+# then run it again built with AddressSanitizer/LeakSanitizer and built with
+# ThreadSanitizer.  Each half runs even when another failed; the last line
+# sums them up, and the exit status is non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh || exit 1
@@ -18,27 +18,44 @@ else
   status=1
 fi
 
-# The same suite under AddressSanitizer and LeakSanitizer (GstObject and
-# buffer leaks are also caught by GStreamer's leaks tracer in both runs).
-asan() {
-  if [ ! -f build-asan/build.ninja ] && ! meson setup build-asan \
-      -Db_sanitize=address -Db_lundef=false -Dbenchmarks=disabled ||
-      ! ninja -C build-asan; then
-    echo "Fail: 1 (the sanitizer build)" | tee -a "$log"
+# Configures (once) and builds DIR with -Db_sanitize=SANITIZER, and gives
+# it a system plugin directory of the plugins the tests use, whatever else
+# is installed (see scripts/sanitizer-plugins.sh).
+sanitizer_build() {
+  local dir=$1 sanitizer=$2
+  if [ ! -f "$dir/build.ninja" ] && ! meson setup "$dir" \
+      -Db_sanitize="$sanitizer" -Db_lundef=false -Dbenchmarks=disabled ||
+      ! ninja -C "$dir"; then
+    echo "Fail: 1 (the $sanitizer build)" | tee -a "$log"
     return 1
   fi
-  # Only the plugins the tests use (see the script), then the registry,
-  # built in a run that selects no test: GLib's one-time allocations while
-  # scanning plugins are not leaks of ours.
-  scripts/sanitizer-plugins.sh build-asan/system-plugins || return 1
+  scripts/sanitizer-plugins.sh "$dir/system-plugins"
+}
+
+# The suite under AddressSanitizer and LeakSanitizer (GstObject and buffer
+# leaks are also caught by GStreamer's leaks tracer in every run).
+asan() {
+  sanitizer_build build-asan address || return 1
   export GST_PLUGIN_SYSTEM_PATH_1_0="$PWD/build-asan/system-plugins"
+  # The registry first, built in a run that selects no test: GLib's
+  # one-time allocations while scanning plugins are not leaks of ours.
   ASAN_OPTIONS=detect_leaks=0 GST_CHECKS=none meson test -C build-asan \
     runtime >/dev/null
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp" \
     meson test -C build-asan --print-errorlogs | tee -a "$log"
 }
-asan || status=1
+
+# The suite under ThreadSanitizer, with GLib's locks annotated (the test
+# environment, one process per program, is set in tests/check/meson.build).
+tsan() {
+  sanitizer_build build-tsan thread || return 1
+  export GST_PLUGIN_SYSTEM_PATH_1_0="$PWD/build-tsan/system-plugins"
+  meson test -C build-tsan --print-errorlogs | tee -a "$log"
+}
+
+(asan) || status=1
+(tsan) || status=1
 
 passed=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
 failed=$(sed -n 's/^\(Fail\|Timeout\): *\([0-9]*\).*/\2/p' "$log" | awk '{s += $1} END {print s + 0}')

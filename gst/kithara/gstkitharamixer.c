@@ -428,7 +428,7 @@ mix_block (GstKitharaMixer * self, guint frames, gboolean forced)
     if (pad->failed || !pad->has_format)
       continue;
     if (forced && !pad_ready (self, pad))
-      pad->missed_blocks++;
+      __atomic_fetch_add (&pad->missed_blocks, 1, __ATOMIC_RELAXED);
     /* Controlled volume and mute take their value at the block's end;
      * the gain glides there over the block. */
     if (GST_CLOCK_TIME_IS_VALID (stream_end))
@@ -1051,8 +1051,8 @@ start_control (gpointer user_data)
   self->configured = FALSE;
   reset_output (self);
   for (i = 0; i < self->pads->len; i++) {
-    PAD (self, i)->late_frames = 0;
-    PAD (self, i)->missed_blocks = 0;
+    __atomic_store_n (&PAD (self, i)->late_frames, 0, __ATOMIC_RELAXED);
+    __atomic_store_n (&PAD (self, i)->missed_blocks, 0, __ATOMIC_RELAXED);
   }
   GST_OBJECT_LOCK (self);
   self->forced_blocks = 0;

@@ -221,7 +221,7 @@ gst_kithara_mixer_pad_mix (GstKitharaMixerPad * pad, gfloat * out,
 
     gst_adapter_flush (pad->adapter, late * pad->out_bpf);
     pad->next_frame += late;
-    pad->late_frames += late;
+    __atomic_fetch_add (&pad->late_frames, late, __ATOMIC_RELAXED);
     if (pad->next_frame < block_start)
       pad->next_frame = block_start;
   }

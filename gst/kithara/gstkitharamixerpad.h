@@ -51,7 +51,8 @@ struct _GstKitharaMixerPad
   gfloat gain;                  /* reached at the end of the last block,
                                  * < 0 before the first */
 
-  /* Counters, written on the worker. */
+  /* Counters, written on the worker, read by stats on any thread:
+   * relaxed atomics. */
   guint64 late_frames;          /* dropped: arrived after they were due */
   guint64 missed_blocks;        /* mixed without this pad (it was late) */
 };

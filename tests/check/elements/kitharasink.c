@@ -35,6 +35,7 @@ typedef struct
   GThread *thread;
   gint stop;
   GByteArray *data;             /* the frames that were stream data */
+  guint wrong_formats;          /* audio info that was not the stream's */
 } Reader;
 
 static gpointer
@@ -44,10 +45,17 @@ reader_loop (gpointer user_data)
   guint8 *scratch = g_malloc (r->frames * BPF);
 
   while (!g_atomic_int_get (&r->stop)) {
+    GstAudioInfo info;
     gsize got;
 
     if (gst_clock_id_wait (r->id, NULL) == GST_CLOCK_UNSCHEDULED)
       break;
+    /* As a callback asks before it reads: none yet, or the stream's. */
+    if (gst_kithara_sink_get_audio_info (r->sink, &info) &&
+        (GST_AUDIO_INFO_FORMAT (&info) != GST_AUDIO_FORMAT_F32LE ||
+            GST_AUDIO_INFO_RATE (&info) != 48000 ||
+            GST_AUDIO_INFO_CHANNELS (&info) != 2))
+      r->wrong_formats++;
     got = gst_kithara_sink_read (r->sink, scratch, r->frames);
     g_byte_array_append (r->data, scratch, got * BPF);
   }
@@ -80,6 +88,7 @@ reader_stop (Reader * r)
   g_atomic_int_set (&r->stop, 1);
   gst_clock_id_unschedule (r->id);
   g_thread_join (r->thread);
+  fail_unless_equals_int (r->wrong_formats, 0);
   gst_clock_id_unref (r->id);
   g_free (r);
   return data;
@@ -146,6 +155,79 @@ GST_START_TEST (test_reads_exact_stream)
   g_byte_array_unref (ref);
   gst_element_set_state (p, GST_STATE_NULL);
   gst_object_unref (p);
+}
+
+GST_END_TEST;
+
+/* Counts buffers leaving a pad; signals once @target have left. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  guint count, target;
+} BufferCount;
+
+static GstPadProbeReturn
+count_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  BufferCount *bc = user_data;
+
+  g_mutex_lock (&bc->lock);
+  if (++bc->count == bc->target)
+    g_cond_signal (&bc->cond);
+  g_mutex_unlock (&bc->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* A callback keeps asking for the format and reading while the pipeline
+ * starts and stops: the sink's state and format change under the tick
+ * lock its readers take (the ThreadSanitizer half of the suite checks
+ * it); the reader sees no format or the stream's. */
+GST_START_TEST (test_reader_across_state_changes)
+{
+  GstElement *p = kc_parse ("audiotestsrc name=src ! " STEREO_CAPS
+      " ! kitharasink name=sink context=sink-restart buffer-time=20000000");
+  GstElement *sink = kc_child (p, "sink"), *src = kc_child (p, "src");
+  KitharaWorker *worker = kithara_worker_get ("sink-restart");
+  BufferCount bc = { 0 };
+  GstAudioInfo info;
+  GstPad *pad;
+  Reader *r;
+  guint i;
+
+  r = reader_start (sink, 48, GST_MSECOND);
+  for (i = 0; i < 20; i++) {
+    kc_set_state_sync (p, GST_STATE_PLAYING);
+    kc_set_state_sync (p, GST_STATE_READY);
+  }
+  g_byte_array_unref (reader_stop (r));
+
+  /* Once the second buffer leaves the source the first is in the sink's
+   * inlet with caps before it, and the worker was woken: when it parks
+   * it has taken the format. */
+  g_mutex_init (&bc.lock);
+  g_cond_init (&bc.cond);
+  bc.target = 2;
+  pad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &bc, NULL);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  g_mutex_lock (&bc.lock);
+  while (bc.count < bc.target)
+    g_cond_wait (&bc.cond, &bc.lock);
+  g_mutex_unlock (&bc.lock);
+  kithara_worker_wait_parked (worker);
+  fail_unless (gst_kithara_sink_get_audio_info (GST_KITHARA_SINK (sink),
+          &info));
+  fail_unless_equals_int (GST_AUDIO_INFO_FORMAT (&info),
+      GST_AUDIO_FORMAT_F32LE);
+  fail_unless_equals_int (GST_AUDIO_INFO_RATE (&info), 48000);
+
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (pad);
+  gst_object_unref (p);
+  g_mutex_clear (&bc.lock);
+  g_cond_clear (&bc.cond);
+  kithara_worker_unref (worker);
 }
 
 GST_END_TEST;
@@ -478,6 +560,7 @@ kitharasink_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_reads_exact_stream);
+  tcase_add_test (tc, test_reader_across_state_changes);
   tcase_add_test (tc, test_underruns_counted_per_burst);
   tcase_add_test (tc, test_backpressure_loses_nothing);
   tcase_add_test (tc, test_flush_empties_ring);
