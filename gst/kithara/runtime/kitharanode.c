@@ -18,13 +18,13 @@
 static gint node_serial = 0;
 
 /* The node being ticked on this thread, and whether it hit a full inlet. */
-static __thread KitharaNode *current_node = NULL;
-static __thread gboolean current_backpressured = FALSE;
+static KITHARA_THREAD_LOCAL KitharaNode *current_node = NULL;
+static KITHARA_THREAD_LOCAL gboolean current_backpressured = FALSE;
 
 /* Tick locks (of any node) this thread holds, and the nodes whose
  * controls wait until it holds none. */
-static __thread guint held_ticks = 0;
-static __thread GPtrArray *pending_controls = NULL;
+static KITHARA_THREAD_LOCAL guint held_ticks = 0;
+static KITHARA_THREAD_LOCAL GPtrArray *pending_controls = NULL;
 
 typedef struct
 {

@@ -59,7 +59,7 @@ struct _KitharaWorker
 
 static GMutex registry_lock;
 static GHashTable *registry = NULL;
-static __thread KitharaWorker *thread_worker = NULL;
+static KITHARA_THREAD_LOCAL KitharaWorker *thread_worker = NULL;
 
 static void
 ensure_debug_category (void)

@@ -525,10 +525,12 @@ GST_START_TEST (test_garbage_beside_good_stream)
   GByteArray *data = g_byte_array_new ();
   GstSample *sample;
   Decoded reference;
+  GRand *rand = g_rand_new_with_seed (7);
   guint i;
 
   for (i = 0; i < sizeof (junk); i++)
-    junk[i] = (guint8) g_random_int ();
+    junk[i] = (guint8) g_rand_int (rand);
+  g_rand_free (rand);
   bad_path = write_file ("junk.bin", junk, sizeof (junk));
   fail_unless (decode_file (good_path, "decodebin", &reference, NULL));
 
@@ -548,8 +550,11 @@ GST_START_TEST (test_garbage_beside_good_stream)
   fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
   fail_unless_equals_string (GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), "bad");
   gst_message_parse_error (msg, &err, NULL);
+  /* Random bytes are no type, or, if some typefinder of the installed
+   * plugins claims them, a stream with no audio. */
   fail_unless (g_error_matches (err, GST_STREAM_ERROR,
-          GST_STREAM_ERROR_TYPE_NOT_FOUND), "%s", err->message);
+          GST_STREAM_ERROR_TYPE_NOT_FOUND) || g_error_matches (err,
+          GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE), "%s", err->message);
   g_clear_error (&err);
   gst_message_unref (msg);
 
