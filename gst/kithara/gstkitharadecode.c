@@ -92,13 +92,12 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("audio/x-raw"));
 
+/* Empties the decoded items waiting to go downstream; a flush keeps the
+ * sticky events among them, which would not be sent again. */
 static void
-clear_out_queue (GstKitharaDecode * self)
+clear_out_queue (GstKitharaDecode * self, gboolean flush)
 {
-  GstMiniObject *item;
-
-  while ((item = g_queue_pop_head (&self->out)))
-    gst_mini_object_unref (item);
+  kithara_stream_flush_items (&self->out, flush);
 }
 
 /* ------------------------------------------------------------------ */
@@ -115,31 +114,6 @@ capture_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 }
 
 static gboolean
-same_caps (GstEvent * a, GstEvent * b)
-{
-  GstCaps *ca, *cb;
-
-  gst_event_parse_caps (a, &ca);
-  gst_event_parse_caps (b, &cb);
-  return gst_caps_is_equal (ca, cb);
-}
-
-static void
-requeue_unsent_sticky (GstKitharaDecode * self, GstEventType type)
-{
-  GstPad *srcpad = gst_kithara_element_get_src_pad (GST_KITHARA_ELEMENT
-      (self));
-  GstEvent *here = gst_pad_get_sticky_event (self->capture_pad, type, 0);
-  GstEvent *sent = gst_pad_get_sticky_event (srcpad, type, 0);
-
-  if (here && (sent == NULL || (type == GST_EVENT_CAPS &&
-              !same_caps (here, sent))))
-    g_queue_push_tail (&self->out, gst_event_ref (here));
-  gst_clear_event (&here);
-  gst_clear_event (&sent);
-}
-
-static gboolean
 capture_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstKitharaDecode *self = gst_pad_get_element_private (pad);
@@ -147,7 +121,7 @@ capture_event (GstPad * pad, GstObject * parent, GstEvent * event)
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_START:
-      clear_out_queue (self);
+      clear_out_queue (self, TRUE);
       if (self->internal_flush) {
         gst_event_unref (event);
         return TRUE;
@@ -163,11 +137,7 @@ capture_event (GstPad * pad, GstObject * parent, GstEvent * event)
       gst_event_unref (event);
       return TRUE;
     case GST_EVENT_FLUSH_STOP:
-      /* Stream-start and caps dropped with the queue are sticky here and
-       * will not be sent again: requeue those downstream has not had. */
-      clear_out_queue (self);
-      requeue_unsent_sticky (self, GST_EVENT_STREAM_START);
-      requeue_unsent_sticky (self, GST_EVENT_CAPS);
+      clear_out_queue (self, TRUE);
       if (self->internal_flush) {
         gst_event_unref (event);
         return TRUE;
@@ -685,7 +655,7 @@ reset_chain (GstKitharaDecode * self)
   g_list_free_full (g_steal_pointer (&self->candidates), gst_object_unref);
   gst_clear_event (&self->pending_eos);
   self->linked_ended = FALSE;
-  clear_out_queue (self);
+  clear_out_queue (self, FALSE);
   self->linked_once = FALSE;
   self->input_done = FALSE;
   self->failed = FALSE;
@@ -756,6 +726,10 @@ push_one_out (GstKitharaDecode * self)
     return gst_kithara_element_tick_result (base,
         gst_kithara_element_push (base, GST_BUFFER (item)));
 
+  if (GST_IS_QUERY (item)) {
+    gst_kithara_element_push_query (base, GST_QUERY (item));
+    return KITHARA_TICK_PROGRESS;
+  }
   if (GST_EVENT_TYPE (item) == GST_EVENT_EOS) {
     gst_kithara_element_push_event (base, GST_EVENT (item));
     return gst_kithara_element_close (base, GST_FLOW_EOS);
@@ -810,7 +784,7 @@ fed (GstKitharaDecode * self, GstFlowReturn ret)
       self->failed = TRUE;
       break;
   }
-  clear_out_queue (self);
+  clear_out_queue (self, FALSE);
   return gst_kithara_element_close (base, ret);
 }
 
@@ -846,6 +820,11 @@ feed_one (GstKitharaDecode * self)
     return KITHARA_TICK_WAITING;
   if (GST_IS_BUFFER (item))
     return fed (self, gst_pad_push (self->feed_pad, GST_BUFFER (item)));
+  if (GST_IS_QUERY (item)) {
+    /* Behind what the chain has decoded of the input before it. */
+    g_queue_push_tail (&self->out, item);
+    return KITHARA_TICK_PROGRESS;
+  }
   if (GST_EVENT_TYPE (item) == GST_EVENT_EOS) {
     gst_event_unref (GST_EVENT (item));
     feed_eos (self);
@@ -971,7 +950,7 @@ gst_kithara_decode_flush (GstKitharaElement * base)
     gst_pad_push_event (self->feed_pad, gst_event_new_flush_stop (TRUE));
     self->internal_flush = FALSE;
   }
-  clear_out_queue (self);
+  clear_out_queue (self, FALSE);
   self->input_done = FALSE;
 }
 
@@ -1074,7 +1053,7 @@ gst_kithara_decode_finalize (GObject * object)
   GstKitharaDecode *self = GST_KITHARA_DECODE (object);
 
   destroy_chain (self);
-  clear_out_queue (self);
+  clear_out_queue (self, FALSE);
   gst_clear_event (&self->pending_eos);
   G_OBJECT_CLASS (gst_kithara_decode_parent_class)->finalize (object);
 }

@@ -93,11 +93,14 @@ struct _GstKitharaEq
 
 static void gst_kithara_eq_child_proxy_init (gpointer g_iface,
     gpointer iface_data);
+static void gst_kithara_eq_preset_init (gpointer g_iface,
+    gpointer iface_data);
 
 G_DEFINE_TYPE_WITH_CODE (GstKitharaEq, gst_kithara_eq,
     GST_TYPE_KITHARA_ELEMENT,
     G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY,
-        gst_kithara_eq_child_proxy_init));
+        gst_kithara_eq_child_proxy_init)
+    G_IMPLEMENT_INTERFACE (GST_TYPE_PRESET, gst_kithara_eq_preset_init));
 GST_ELEMENT_REGISTER_DEFINE (kitharaeq, "kitharaeq", GST_RANK_NONE,
     GST_TYPE_KITHARA_EQ);
 
@@ -392,6 +395,52 @@ gst_kithara_eq_child_proxy_init (gpointer g_iface, gpointer iface_data)
 
   iface->get_child_by_index = gst_kithara_eq_child_proxy_get_child_by_index;
   iface->get_children_count = gst_kithara_eq_child_proxy_get_children_count;
+}
+
+/* ------------------------------------------------------------------ */
+/* GstPreset: the sound only (mode, number of bands, every band), not the
+ * runtime properties (context, queue limits) of the base class. */
+
+static const gchar *const band_properties[] = { "freq", "gain", "q", "type" };
+
+static gboolean (*default_load_preset) (GstPreset * preset,
+    const gchar * name);
+
+static gchar **
+gst_kithara_eq_get_preset_property_names (GstPreset * preset)
+{
+  guint n = gst_child_proxy_get_children_count (GST_CHILD_PROXY (preset));
+  GPtrArray *names = g_ptr_array_new ();
+  guint i, p;
+
+  /* The layout first: setting it replaces the bands. */
+  g_ptr_array_add (names, g_strdup ("mode"));
+  g_ptr_array_add (names, g_strdup ("num-bands"));
+  for (i = 0; i < n; i++)
+    for (p = 0; p < G_N_ELEMENTS (band_properties); p++)
+      g_ptr_array_add (names, g_strdup_printf ("band%u::%s", i,
+              band_properties[p]));
+  g_ptr_array_add (names, NULL);
+  return (gchar **) g_ptr_array_free (names, FALSE);
+}
+
+/* A preset may have another number of bands than the element has now:
+ * the first pass sets the layout, the second every band of it. */
+static gboolean
+gst_kithara_eq_load_preset (GstPreset * preset, const gchar * name)
+{
+  return default_load_preset (preset, name) &&
+      default_load_preset (preset, name);
+}
+
+static void
+gst_kithara_eq_preset_init (gpointer g_iface, gpointer iface_data)
+{
+  GstPresetInterface *iface = g_iface;
+
+  default_load_preset = iface->load_preset;
+  iface->get_property_names = gst_kithara_eq_get_preset_property_names;
+  iface->load_preset = gst_kithara_eq_load_preset;
 }
 
 /* ------------------------------------------------------------------ */

@@ -206,15 +206,42 @@ gst_kithara_mixer_follow_service_class (GstKitharaElement * base,
 }
 
 /* ------------------------------------------------------------------ */
-/* Output negotiation, on the first input format */
+/* Output negotiation: what downstream wants, else the best input */
 
+/* The highest rate and the most channels among the inputs' caps. */
+static void
+best_input_format (GstKitharaMixer * self, gint * rate, gint * channels)
+{
+  guint i;
+
+  *rate = 0;
+  *channels = 0;
+  for (i = 0; i < self->pads->len; i++) {
+    GstCaps *caps = gst_pad_get_current_caps (GST_PAD (PAD (self, i)));
+    GstStructure *s;
+    gint r = 0, c = 0;
+
+    if (caps == NULL)
+      continue;
+    s = gst_caps_get_structure (caps, 0);
+    if (gst_structure_get_int (s, "rate", &r) && r > *rate)
+      *rate = r;
+    if (gst_structure_get_int (s, "channels", &c) && c > *channels)
+      *channels = c;
+    gst_caps_unref (caps);
+  }
+}
+
+/* Downstream's choice first; among what it leaves open, the best input
+ * format (as audiomixer: a later, better deck does not degrade to a first
+ * deck's 8 kHz mono); else 48 kHz stereo. */
 static GstCaps *
-choose_output_caps (GstKitharaMixer * self, GstCaps * input)
+choose_output_caps (GstKitharaMixer * self)
 {
   GstCaps *templ = gst_pad_get_pad_template_caps (self->srcpad);
   GstCaps *peer = gst_pad_peer_query_caps (self->srcpad, templ);
-  GstStructure *in = gst_caps_get_structure (input, 0), *s;
-  GstCaps *like_input, *preferred;
+  GstCaps *like_inputs, *preferred;
+  GstStructure *s;
   gint rate, channels;
 
   gst_caps_unref (templ);
@@ -222,14 +249,14 @@ choose_output_caps (GstKitharaMixer * self, GstCaps * input)
     gst_caps_unref (peer);
     return NULL;
   }
-  /* The input's rate and channels, if downstream takes them. */
-  like_input = gst_caps_new_empty_simple ("audio/x-raw");
-  if (gst_structure_get_int (in, "rate", &rate))
-    gst_caps_set_simple (like_input, "rate", G_TYPE_INT, rate, NULL);
-  if (gst_structure_get_int (in, "channels", &channels))
-    gst_caps_set_simple (like_input, "channels", G_TYPE_INT, channels, NULL);
-  preferred = gst_caps_intersect (peer, like_input);
-  gst_caps_unref (like_input);
+  best_input_format (self, &rate, &channels);
+  like_inputs = gst_caps_new_empty_simple ("audio/x-raw");
+  if (rate > 0)
+    gst_caps_set_simple (like_inputs, "rate", G_TYPE_INT, rate, NULL);
+  if (channels > 0)
+    gst_caps_set_simple (like_inputs, "channels", G_TYPE_INT, channels, NULL);
+  preferred = gst_caps_intersect (peer, like_inputs);
+  gst_caps_unref (like_inputs);
   if (!gst_caps_is_empty (preferred))
     gst_caps_take (&peer, preferred);
   else
@@ -238,8 +265,9 @@ choose_output_caps (GstKitharaMixer * self, GstCaps * input)
   peer = gst_caps_truncate (peer);
   peer = gst_caps_make_writable (peer);
   s = gst_caps_get_structure (peer, 0);
-  gst_structure_fixate_field_nearest_int (s, "rate", 48000);
-  gst_structure_fixate_field_nearest_int (s, "channels", 2);
+  gst_structure_fixate_field_nearest_int (s, "rate", rate > 0 ? rate : 48000);
+  gst_structure_fixate_field_nearest_int (s, "channels",
+      channels > 0 ? channels : 2);
   if (gst_structure_get_int (s, "channels", &channels) && channels > 2 &&
       !gst_structure_has_field (s, "channel-mask"))
     gst_structure_set (s, "channel-mask", GST_TYPE_BITMASK,
@@ -247,18 +275,40 @@ choose_output_caps (GstKitharaMixer * self, GstCaps * input)
   return gst_caps_fixate (peer);
 }
 
-static gboolean
-configure_output (GstKitharaMixer * self, GstCaps * input)
+/* The inputs convert to the new output format; what they hold in the old
+ * one is dropped, and each lands again at its running time. */
+static void
+convert_inputs (GstKitharaMixer * self)
 {
-  GstCaps *caps = choose_output_caps (self, input);
+  guint i;
+
+  for (i = 0; i < self->pads->len; i++) {
+    GstKitharaMixerPad *pad = PAD (self, i);
+
+    if (!pad->has_format)
+      continue;
+    gst_adapter_clear (pad->adapter);
+    pad->joined = FALSE;
+    if (!gst_kithara_mixer_pad_set_format (pad, pad->caps, &self->out_info))
+      pad->failed = TRUE;
+  }
+}
+
+/* Chooses the output format: at the first input caps, and again when
+ * downstream asks (RECONFIGURE) and no longer takes the current one. */
+static gboolean
+configure_output (GstKitharaMixer * self)
+{
+  GstCaps *caps = choose_output_caps (self);
+  GstAudioInfo old = self->out_info;
   GstClockTime block_time;
-  gchar *stream_id;
 
   if (caps == NULL || !gst_audio_info_from_caps (&self->out_info, caps)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Downstream accepts no F32 audio."),
-        ("no output format for %" GST_PTR_FORMAT, input));
+        ("no output format for the inputs"));
     gst_clear_caps (&caps);
+    self->out_info = old;
     return FALSE;
   }
   GST_OBJECT_LOCK (self);
@@ -269,18 +319,45 @@ configure_output (GstKitharaMixer * self, GstCaps * input)
   GST_INFO_OBJECT (self, "output %" GST_PTR_FORMAT ", blocks of %u frames",
       caps, self->block_frames);
 
-  /* A new stream of its own (there is no single upstream id to derive
-   * it from), like aggregator's. */
-  stream_id = g_strdup_printf ("%08x%08x%08x%08x", g_random_int (),
-      g_random_int (), g_random_int (), g_random_int ());
-  kithara_outlet_push_event (self->outlet, gst_event_new_stream_start
-      (stream_id));
-  g_free (stream_id);
+  if (!self->configured) {
+    /* A new stream of its own (there is no single upstream id to derive
+     * it from), like aggregator's. */
+    gchar *stream_id = g_strdup_printf ("%08x%08x%08x%08x", g_random_int (),
+        g_random_int (), g_random_int (), g_random_int ());
+
+    kithara_outlet_push_event (self->outlet, gst_event_new_stream_start
+        (stream_id));
+    g_free (stream_id);
+    self->segment_pending = TRUE;
+  } else {
+    /* The output goes on at the same time in the new rate. */
+    self->out_frames = gst_util_uint64_scale_round (self->out_frames,
+        GST_AUDIO_INFO_RATE (&self->out_info), GST_AUDIO_INFO_RATE (&old));
+    convert_inputs (self);
+  }
   kithara_outlet_push_event (self->outlet, gst_event_new_caps (caps));
   gst_caps_unref (caps);
   self->configured = TRUE;
-  self->segment_pending = TRUE;
   return TRUE;
+}
+
+/* Before a block: downstream asked for renegotiation (relinked, a
+ * capsfilter changed) and no longer takes the current output. */
+static gboolean
+reconfigure_if_asked (GstKitharaMixer * self)
+{
+  GstCaps *current;
+  gboolean accepted;
+
+  if (!self->configured || !gst_pad_check_reconfigure (self->srcpad))
+    return TRUE;
+  current = gst_audio_info_to_caps (&self->out_info);
+  accepted = gst_pad_peer_query_accept_caps (self->srcpad, current);
+  gst_caps_unref (current);
+  if (accepted)
+    return TRUE;
+  GST_DEBUG_OBJECT (self, "downstream asks for another output format");
+  return configure_output (self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -300,6 +377,7 @@ handle_pad_event (GstKitharaMixer * self, GstKitharaMixerPad * pad,
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_STREAM_START:
       pad->eos = FALSE;
+      pad->segment_done = FALSE;
       /* A new stream: its elements may not have heard the class yet. */
       update_pad_class (self, pad, TRUE);
       break;
@@ -307,7 +385,7 @@ handle_pad_event (GstKitharaMixer * self, GstKitharaMixerPad * pad,
       GstCaps *caps;
 
       gst_event_parse_caps (event, &caps);
-      if (!self->configured && !configure_output (self, caps)) {
+      if (!self->configured && !configure_output (self)) {
         pad_fail (self, pad, GST_FLOW_NOT_NEGOTIATED);
         break;
       }
@@ -322,6 +400,10 @@ handle_pad_event (GstKitharaMixer * self, GstKitharaMixerPad * pad,
     case GST_EVENT_SEGMENT:
       gst_event_copy_segment (event, &pad->segment);
       pad->joined = FALSE;      /* re-anchor at the next data */
+      break;
+    case GST_EVENT_SEGMENT_DONE:
+      /* Mixed to its end, then passed on once every input is there. */
+      pad->segment_done = TRUE;
       break;
     case GST_EVENT_GAP:
       if (pad->has_format) {
@@ -347,7 +429,7 @@ handle_pad_event (GstKitharaMixer * self, GstKitharaMixerPad * pad,
 static void
 fill_pad (GstKitharaMixer * self, GstKitharaMixerPad * pad)
 {
-  while (!pad->eos && !pad->failed) {
+  while (!pad->eos && !pad->failed && !pad->segment_done) {
     GstMiniObject *item;
 
     if (self->configured && pad->joined &&
@@ -359,6 +441,11 @@ fill_pad (GstKitharaMixer * self, GstKitharaMixerPad * pad)
       return;
     if (GST_IS_EVENT (item)) {
       handle_pad_event (self, pad, GST_EVENT (item));
+      continue;
+    }
+    if (GST_IS_QUERY (item)) {
+      /* What came before it is taken into the mix. */
+      kithara_stream_query_done (GST_QUERY (item), TRUE);
       continue;
     }
     if (!pad->has_format) {
@@ -373,17 +460,24 @@ fill_pad (GstKitharaMixer * self, GstKitharaMixerPad * pad)
   }
 }
 
+/* No more data: at EOS, or at the end of its segment. */
+static gboolean
+pad_ended (GstKitharaMixerPad * pad)
+{
+  return pad->eos || pad->segment_done;
+}
+
 static gboolean
 pad_finished (GstKitharaMixer * self, GstKitharaMixerPad * pad)
 {
-  return pad->failed || (pad->eos &&
+  return pad->failed || (pad_ended (pad) &&
       gst_kithara_mixer_pad_end_frame (pad) <= self->out_frames);
 }
 
 static gboolean
 pad_ready (GstKitharaMixer * self, GstKitharaMixerPad * pad)
 {
-  return pad->failed || pad->eos || (pad->joined &&
+  return pad->failed || pad_ended (pad) || (pad->joined &&
       gst_kithara_mixer_pad_end_frame (pad) >= self->out_frames +
       self->block_frames);
 }
@@ -448,6 +542,25 @@ mix_block (GstKitharaMixer * self, guint frames, gboolean forced)
   return buf;
 }
 
+/* Every input is at the end of its segment (a segment seek): the mix is
+ * too; the inputs take the next segment's data after this. */
+static KitharaTickResult
+segment_done (GstKitharaMixer * self)
+{
+  GstClockTime end = self->out_segment.start + frames_to_time (self,
+      self->out_frames);
+  GstEvent *done = gst_event_new_segment_done (GST_FORMAT_TIME, end);
+  guint i;
+
+  GST_DEBUG_OBJECT (self, "every input is at the end of its segment");
+  if (self->seek_seqnum != GST_SEQNUM_INVALID)
+    gst_event_set_seqnum (done, self->seek_seqnum);
+  kithara_outlet_push_event (self->outlet, done);
+  for (i = 0; i < self->pads->len; i++)
+    PAD (self, i)->segment_done = FALSE;
+  return KITHARA_TICK_PROGRESS;
+}
+
 static KitharaTickResult
 finish (GstKitharaMixer * self)
 {
@@ -487,6 +600,7 @@ static KitharaTickResult
 mix_next (GstKitharaMixer * self)
 {
   gboolean all_ready = TRUE, all_finished = TRUE, any_block = FALSE;
+  gboolean all_eos = TRUE;
   gboolean forced;
   guint64 last_end = 0;
   guint i, frames;
@@ -501,6 +615,8 @@ mix_next (GstKitharaMixer * self)
     fill_pad (self, PAD (self, i));
   if (!self->configured)
     return KITHARA_TICK_WAITING;
+  if (!reconfigure_if_asked (self))
+    return finish (self);
   if (self->segment_pending)
     push_segment (self);
   forced = g_atomic_int_exchange (&self->force, 0);
@@ -516,6 +632,7 @@ mix_next (GstKitharaMixer * self)
 
     all_ready &= pad_ready (self, pad);
     all_finished &= pad_finished (self, pad);
+    all_eos &= pad->failed || pad->eos;
     if (!pad->failed && pad->joined) {
       guint64 end = gst_kithara_mixer_pad_end_frame (pad);
 
@@ -524,7 +641,7 @@ mix_next (GstKitharaMixer * self)
     }
   }
   if (all_finished)
-    return finish (self);
+    return all_eos ? finish (self) : segment_done (self);
   if (!all_ready && !forced)
     return KITHARA_TICK_WAITING;
 
@@ -678,19 +795,20 @@ query_latency (GstKitharaMixer * self, GstQuery * query)
 {
   GstClockTime min = 0, max = GST_CLOCK_TIME_NONE, block_time, latency;
   gboolean live = FALSE;
-  GList *l;
+  GList *pads, *l;
 
   GST_OBJECT_LOCK (self);
   block_time = self->block_time;
   latency = self->latency;
-  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+  GST_OBJECT_UNLOCK (self);
+  /* Pads may leave meanwhile: a list of our own. */
+  pads = ref_sink_pads (self);
+  for (l = pads; l; l = l->next) {
     GstQuery *q = gst_query_new_latency ();
-    GstPad *pad = gst_object_ref (l->data);
     gboolean l_live;
     GstClockTime l_min, l_max;
 
-    GST_OBJECT_UNLOCK (self);
-    if (gst_pad_peer_query (pad, q)) {
+    if (gst_pad_peer_query (l->data, q)) {
       gst_query_parse_latency (q, &l_live, &l_min, &l_max);
       live |= l_live;
       min = MAX (min, l_min);
@@ -698,10 +816,8 @@ query_latency (GstKitharaMixer * self, GstQuery * query)
         max = GST_CLOCK_TIME_IS_VALID (max) ? MIN (max, l_max) : l_max;
     }
     gst_query_unref (q);
-    gst_object_unref (pad);
-    GST_OBJECT_LOCK (self);
   }
-  GST_OBJECT_UNLOCK (self);
+  g_list_free_full (pads, gst_object_unref);
 
   min += block_time;
   if (GST_CLOCK_TIME_IS_VALID (max))
@@ -719,14 +835,18 @@ query_duration (GstKitharaMixer * self, GstQuery * query)
 
   gst_query_parse_duration (query, &format, NULL);
   pads = ref_sink_pads (self);
+  /* As audiomixer: the longest input, unknown if any input's is. */
   for (l = pads; l; l = l->next) {
     gint64 d;
 
-    if (gst_pad_peer_query_duration (l->data, format, &d) && d > longest)
-      longest = d;
+    if (!gst_pad_peer_query_duration (l->data, format, &d) || d < 0) {
+      longest = -1;
+      break;
+    }
+    longest = MAX (longest, d);
   }
   g_list_free_full (pads, gst_object_unref);
-  if (longest < 0)
+  if (pads == NULL)
     return FALSE;
   gst_query_set_duration (query, format, longest);
   return TRUE;
@@ -798,16 +918,10 @@ pad_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 static void
 flush_pad (GstKitharaMixer * self, GstKitharaMixerPad * pad)
 {
-  GstCaps *caps = gst_pad_get_current_caps (GST_PAD (pad));
-
+  /* Caps still queued at the flush stay in the inlet (see the runtime). */
   kithara_node_lock_tick (NODE (self));
   kithara_inlet_set_flushing (pad->inlet, FALSE);
   gst_kithara_mixer_pad_reset (pad);
-  /* Caps still queued when the flush dropped them are not sent again. */
-  if (caps && (pad->caps == NULL || !gst_caps_is_equal (caps, pad->caps)))
-    kithara_inlet_push (pad->inlet, GST_MINI_OBJECT (gst_event_new_caps
-            (caps)), FALSE);
-  gst_clear_caps (&caps);
   kithara_node_unlock_tick (NODE (self));
   kithara_node_wake (NODE (self));
 }
@@ -890,8 +1004,15 @@ pad_query (GstPad * pad, GstObject * parent, GstQuery * query)
     }
     case GST_QUERY_ALLOCATION:
       return FALSE;
-    default:
+    default:{
+      gboolean result;
+
+      /* A drain waits for what the pad has queued before it. */
+      if (kithara_inlet_take_query (GST_KITHARA_MIXER_PAD (pad)->inlet,
+              query, &result))
+        return result;
       return gst_pad_query_default (pad, parent, query);
+    }
   }
 }
 
@@ -987,14 +1108,14 @@ gst_kithara_mixer_request_new_pad (GstElement * element,
 
   if (GST_STATE (self) >= GST_STATE_PAUSED ||
       GST_STATE_PENDING (self) >= GST_STATE_PAUSED) {
-    kithara_inlet_set_flushing (pad->inlet, FALSE);
+    kithara_inlet_set_active (pad->inlet, TRUE);
     gst_pad_set_active (GST_PAD (pad), TRUE);
   }
   change_pads (self, pad, TRUE);
 
   if (!gst_element_add_pad (element, GST_PAD (pad))) {
     change_pads (self, pad, FALSE);
-    kithara_inlet_set_flushing (pad->inlet, TRUE);
+    kithara_inlet_set_active (pad->inlet, FALSE);
     gst_kithara_element_release_inlet (GST_KITHARA_ELEMENT (self), pad->inlet);
     gst_object_unref (pad);
     return NULL;
@@ -1014,7 +1135,7 @@ gst_kithara_mixer_release_pad (GstElement * element, GstPad * pad)
   GST_DEBUG_OBJECT (self, "releasing %s", GST_PAD_NAME (pad));
   /* Release a blocked upstream thread; the inlet refuses data from now
    * on.  The pad keeps it (a producer's tick may still hold it too). */
-  kithara_inlet_set_flushing (mpad->inlet, TRUE);
+  kithara_inlet_set_active (mpad->inlet, FALSE);
   change_pads (self, mpad, FALSE);
   g_signal_handlers_disconnect_by_data (pad, self);
 
@@ -1031,13 +1152,13 @@ gst_kithara_mixer_release_pad (GstElement * element, GstPad * pad)
 /* State */
 
 static void
-set_inputs_flushing (GstKitharaMixer * self, gboolean flushing)
+set_inputs_active (GstKitharaMixer * self, gboolean active)
 {
   GList *pads = ref_sink_pads (self), *l;
 
   for (l = pads; l; l = l->next)
-    kithara_inlet_set_flushing (GST_KITHARA_MIXER_PAD (l->data)->inlet,
-        flushing);
+    kithara_inlet_set_active (GST_KITHARA_MIXER_PAD (l->data)->inlet,
+        active);
   g_list_free_full (pads, gst_object_unref);
 }
 
@@ -1086,7 +1207,7 @@ gst_kithara_mixer_change_state (GstElement * element,
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       gst_kithara_element_control (GST_KITHARA_ELEMENT (self), start_control);
-      set_inputs_flushing (self, FALSE);
+      set_inputs_active (self, TRUE);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
       kithara_outlet_set_clocked (self->outlet, TRUE, TRUE);
@@ -1098,7 +1219,7 @@ gst_kithara_mixer_change_state (GstElement * element,
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       kithara_outlet_set_clocked (self->outlet, FALSE, FALSE);
-      set_inputs_flushing (self, TRUE);
+      set_inputs_active (self, FALSE);
       break;
     default:
       break;

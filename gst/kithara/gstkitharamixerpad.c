@@ -95,19 +95,24 @@ push_silence (GstKitharaMixerPad * pad, guint64 frames)
   gst_adapter_push (pad->adapter, buf);
 }
 
-/* Places new data that starts at @timestamp: the first data of a stream
- * (or after a segment) lands at its running time, or now if that has
- * passed (a deck added while playing starts at once); later data
+/* Where the data of a buffer at @timestamp goes: the first data of a
+ * stream (or after a segment) lands at its running time, or now if that
+ * has passed (a deck added while playing starts at once); later data
  * continues where the stream is, after silence if its timestamp is more
- * than GAP_THRESHOLD ahead of that. */
-static void
-place (GstKitharaMixerPad * pad, GstClockTime timestamp,
+ * than GAP_THRESHOLD ahead of that.  After a DISCONT (@resync) the data
+ * goes by its timestamp until it is continuous again: what overlaps the
+ * data already there is dropped (as audiomixer), so the input keeps its
+ * time.  Returns how many frames at the start of the data to drop. */
+static guint64
+place (GstKitharaMixerPad * pad, GstClockTime timestamp, gboolean resync,
     const GstAudioInfo * out, guint64 out_frame)
 {
   guint64 end = gst_kithara_mixer_pad_end_frame (pad), due;
 
+  if (resync)
+    pad->resync = TRUE;
   if (pad->joined && !GST_CLOCK_TIME_IS_VALID (timestamp))
-    return;
+    return 0;
   due = GST_CLOCK_TIME_IS_VALID (timestamp) ?
       frame_of (pad, timestamp, out, out_frame) : out_frame;
 
@@ -119,43 +124,80 @@ place (GstKitharaMixerPad * pad, GstClockTime timestamp,
     }
     pad->joined = TRUE;
   }
+  if (due < end && pad->resync) {
+    GST_DEBUG_OBJECT (pad, "dropping %" G_GUINT64_FORMAT " frames that "
+        "overlap", end - due);
+    return end - due;
+  }
+  pad->resync = FALSE;
   if (due > end && gst_util_uint64_scale (due - end, GST_SECOND,
           GST_AUDIO_INFO_RATE (out)) > GAP_THRESHOLD) {
     GST_DEBUG_OBJECT (pad, "gap of %" G_GUINT64_FORMAT " frames", due - end);
     push_silence (pad, due - end);
   }
+  return 0;
 }
 
+/* @buf in the output format (transfer full). */
+static GstBuffer *
+convert (GstKitharaMixerPad * pad, GstBuffer * buf)
+{
+  GstMapInfo in_map, out_map;
+  gsize in_frames, out_frames;
+  GstBuffer *converted;
+  gpointer in_data[1], out_data[1];
+
+  if (pad->converter == NULL)
+    return buf;
+  in_frames = gst_buffer_get_size (buf) / GST_AUDIO_INFO_BPF (&pad->in_info);
+  out_frames = gst_audio_converter_get_out_frames (pad->converter, in_frames);
+  converted = gst_buffer_new_allocate (NULL, out_frames * pad->out_bpf, NULL);
+  gst_buffer_map (buf, &in_map, GST_MAP_READ);
+  gst_buffer_map (converted, &out_map, GST_MAP_WRITE);
+  in_data[0] = in_map.data;
+  out_data[0] = out_map.data;
+  gst_audio_converter_samples (pad->converter, GST_AUDIO_CONVERTER_FLAG_NONE,
+      in_data, in_frames, out_data, out_frames);
+  gst_buffer_unmap (converted, &out_map);
+  gst_buffer_unmap (buf, &in_map);
+  gst_buffer_unref (buf);
+  return converted;
+}
+
+/**
+ * gst_kithara_mixer_pad_add_buffer:
+ * @buf: (transfer full): input data, clipped here to the input segment
+ */
 void
 gst_kithara_mixer_pad_add_buffer (GstKitharaMixerPad * pad, GstBuffer * buf,
     const GstAudioInfo * out, guint64 out_frame)
 {
-  place (pad, GST_BUFFER_PTS (buf), out, out_frame);
+  GstClockTime timestamp;
+  gboolean discont;
+  guint64 drop, frames;
 
-  if (pad->converter == NULL) {
-    gst_adapter_push (pad->adapter, buf);
-    return;
-  } else {
-    GstMapInfo in_map, out_map;
-    gsize in_frames = gst_buffer_get_size (buf) / GST_AUDIO_INFO_BPF
-        (&pad->in_info);
-    gsize out_frames = gst_audio_converter_get_out_frames (pad->converter,
-        in_frames);
-    GstBuffer *converted = gst_buffer_new_allocate (NULL,
-        out_frames * pad->out_bpf, NULL);
-    gpointer in_data[1], out_data[1];
-
-    gst_buffer_map (buf, &in_map, GST_MAP_READ);
-    gst_buffer_map (converted, &out_map, GST_MAP_WRITE);
-    in_data[0] = in_map.data;
-    out_data[0] = out_map.data;
-    gst_audio_converter_samples (pad->converter, GST_AUDIO_CONVERTER_FLAG_NONE,
-        in_data, in_frames, out_data, out_frames);
-    gst_buffer_unmap (converted, &out_map);
-    gst_buffer_unmap (buf, &in_map);
-    gst_buffer_unref (buf);
-    gst_adapter_push (pad->adapter, converted);
+  if (pad->segment.format == GST_FORMAT_TIME) {
+    buf = gst_audio_buffer_clip (buf, &pad->segment,
+        GST_AUDIO_INFO_RATE (&pad->in_info),
+        GST_AUDIO_INFO_BPF (&pad->in_info));
+    if (buf == NULL)
+      return;                   /* outside the segment */
   }
+  timestamp = GST_BUFFER_PTS (buf);
+  discont = GST_BUFFER_IS_DISCONT (buf);
+  buf = convert (pad, buf);
+  frames = gst_buffer_get_size (buf) / pad->out_bpf;
+  drop = place (pad, timestamp, discont, out, out_frame);
+  if (drop >= frames) {
+    gst_buffer_unref (buf);
+    return;
+  }
+  if (drop > 0) {
+    buf = gst_buffer_make_writable (buf);
+    gst_buffer_resize (buf, drop * pad->out_bpf, -1);
+    pad->resync = FALSE;        /* continuous again from here */
+  }
+  gst_adapter_push (pad->adapter, buf);
 }
 
 void
@@ -165,7 +207,7 @@ gst_kithara_mixer_pad_add_gap (GstKitharaMixerPad * pad,
 {
   guint64 frames;
 
-  place (pad, timestamp, out, out_frame);
+  place (pad, timestamp, FALSE, out, out_frame);
   if (!GST_CLOCK_TIME_IS_VALID (duration))
     return;
   frames = gst_util_uint64_scale_round (duration, GST_AUDIO_INFO_RATE (out),
@@ -251,6 +293,8 @@ gst_kithara_mixer_pad_reset (GstKitharaMixerPad * pad)
   gst_segment_init (&pad->segment, GST_FORMAT_UNDEFINED);
   pad->next_frame = 0;
   pad->joined = FALSE;
+  pad->resync = FALSE;
+  pad->segment_done = FALSE;
   pad->eos = FALSE;
   pad->failed = FALSE;
   pad->gain = -1.0f;

@@ -46,6 +46,8 @@ struct _GstKitharaMixerPad
   guint out_bpf;
   guint64 next_frame;           /* output frame of the adapter's first frame */
   gboolean joined;              /* next_frame is anchored to the output */
+  gboolean resync;              /* after a DISCONT: placed by timestamp */
+  gboolean segment_done;        /* no more data in this segment */
   gboolean eos;
   gboolean failed;
   gfloat gain;                  /* reached at the end of the last block,

@@ -612,6 +612,10 @@ gst_kithara_sink_tick (GstKitharaElement * base)
   }
   if (GST_IS_EVENT (item))
     return handle_event (self, GST_EVENT (item));
+  if (GST_IS_QUERY (item)) {
+    gst_kithara_element_push_query (base, GST_QUERY (item));
+    return KITHARA_TICK_PROGRESS;
+  }
 
   if (!self->configured) {
     gst_mini_object_unref (item);
@@ -635,8 +639,9 @@ gst_kithara_sink_flush (GstKitharaElement * base)
 {
   GstKitharaSink *self = GST_KITHARA_SINK (base);
 
+  /* Caps waiting for the old format to be read stay: they were sticky
+   * and are not sent again; the ring is empty now, so they apply next. */
   release_pending (self);
-  gst_clear_caps (&self->pending_caps);
   g_atomic_int_set (&self->want_space, 0);
   g_atomic_int_set (&self->want_drain, 0);
   g_atomic_int_set (&self->eos, EOS_NONE);
@@ -693,8 +698,16 @@ gst_kithara_sink_sink_query (GstPad * pad, GstObject * parent,
       gst_caps_unref (accepted);
       return TRUE;
     }
-    default:
-      return gst_pad_query_default (pad, parent, query);
+    default:{
+      KitharaInlet *inlet = GST_KITHARA_ELEMENT_GET_CLASS (self)->get_inlet
+          (GST_KITHARA_ELEMENT (self), pad);
+      gboolean taken, result = FALSE;
+
+      /* A drain is answered once what came before it is in the ring. */
+      taken = kithara_inlet_take_query (inlet, query, &result);
+      kithara_inlet_unref (inlet);
+      return taken ? result : gst_pad_query_default (pad, parent, query);
+    }
   }
 }
 
@@ -743,6 +756,18 @@ gst_kithara_sink_query (GstElement * element, GstQuery * query)
       query);
 }
 
+/* As a stock sink: a seek (or any upstream event) sent to the element
+ * goes upstream from its sink pad, toward the decks. */
+static gboolean
+gst_kithara_sink_send_event (GstElement * element, GstEvent * event)
+{
+  if (GST_EVENT_IS_UPSTREAM (event))
+    return gst_pad_push_event (gst_kithara_element_get_sink_pad
+        (GST_KITHARA_ELEMENT (element)), event);
+  return GST_ELEMENT_CLASS (gst_kithara_sink_parent_class)->send_event
+      (element, event);
+}
+
 static void
 extend_stats (GstKitharaElement * base, GstStructure * s)
 {
@@ -775,6 +800,7 @@ start_control (gpointer user_data)
   GstKitharaSink *self = user_data;
 
   self->configured = FALSE;
+  gst_clear_caps (&self->pending_caps);
   __atomic_store_n (&self->underruns, 0, __ATOMIC_RELAXED);
   __atomic_store_n (&self->missing_frames, 0, __ATOMIC_RELAXED);
   g_atomic_int_set (&self->report_underrun, 0);
@@ -965,6 +991,7 @@ gst_kithara_sink_class_init (GstKitharaSinkClass * klass)
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_kithara_sink_change_state);
   element_class->query = GST_DEBUG_FUNCPTR (gst_kithara_sink_query);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_kithara_sink_send_event);
 
   kithara_class->tick = gst_kithara_sink_tick;
   kithara_class->flush = gst_kithara_sink_flush;

@@ -64,9 +64,12 @@ typedef struct
   KitharaWorker *worker;        /* under the object lock */
 
   /* Service class: the setting (possibly "auto") and the class the exit
-   * downstream last announced.  Atomic. */
+   * downstream last announced.  Atomic; class_lock orders their changes
+   * with what is applied and announced, so that the last change is the
+   * last announcement (the worker announces too, on STREAM_START). */
   gint class_setting;
   gint followed_class;
+  GMutex class_lock;
 
   /* Inlets a subclass made for pads of its own (request pads), kept at
    * the element's limits.  Under the object lock. */
@@ -82,6 +85,7 @@ typedef struct
   GstSegment segment;
   gboolean negotiated;
   GstCaps *caps;                /* the input caps last processed */
+  GstCaps *out_caps;            /* the output caps last pushed */
   gint upstream_is_kithara;     /* atomic */
 } GstKitharaElementPrivate;
 
@@ -123,8 +127,10 @@ is_fatal (GstFlowReturn ret)
 /**
  * gst_kithara_element_pop:
  *
- * Returns: (transfer full) (nullable): the next buffer or serialized event
- * of the inlet, for a subclass's own tick.
+ * Returns: (transfer full) (nullable): the next buffer, serialized event
+ * or serialized query of the inlet, for a subclass's own tick.  A query
+ * is passed on with gst_kithara_element_push_query() once what came
+ * before it has gone on, or answered with kithara_stream_query_done().
  */
 GstMiniObject *
 gst_kithara_element_pop (GstKitharaElement * self)
@@ -186,6 +192,7 @@ push_caps (GstKitharaElement * self, GstCaps * caps)
 
   out = klass->output_caps ? klass->output_caps (self, caps) :
       gst_caps_ref (caps);
+  gst_caps_replace (&PRIV (self)->out_caps, out);
   ret = gst_kithara_element_push_event (self, gst_event_new_caps (out));
   gst_caps_unref (out);
   if (!ret)
@@ -193,7 +200,27 @@ push_caps (GstKitharaElement * self, GstCaps * caps)
   return TRUE;
 }
 
-static void announce_upstream (GstKitharaElement * self);
+/* Downstream asked for renegotiation (a RECONFIGURE event reached the
+ * src pad: relinked, or a capsfilter changed): an element whose output
+ * caps it chooses itself (transform_caps) negotiates them again, through
+ * set_caps with the same input, if downstream no longer takes the current
+ * ones.  Checked before each buffer, as GstBaseTransform does. */
+static gboolean
+renegotiate_if_asked (GstKitharaElement * self)
+{
+  GstKitharaElementPrivate *priv = PRIV (self);
+
+  if (!GST_KITHARA_ELEMENT_GET_CLASS (self)->transform_caps ||
+      priv->srcpad == NULL || !gst_pad_check_reconfigure (priv->srcpad))
+    return TRUE;
+  if (priv->out_caps &&
+      gst_pad_peer_query_accept_caps (priv->srcpad, priv->out_caps))
+    return TRUE;
+  GST_DEBUG_OBJECT (self, "downstream asks for new caps");
+  return push_caps (self, priv->caps);
+}
+
+static void apply_class (GstKitharaElement * self);
 
 static KitharaTickResult
 handle_serialized_event (GstKitharaElement * self, GstEvent * event)
@@ -207,7 +234,7 @@ handle_serialized_event (GstKitharaElement * self, GstEvent * event)
       /* Upstream is active by now: an explicit class reaches it. */
       if (g_atomic_int_get (&priv->class_setting) !=
           KITHARA_SERVICE_CLASS_AUTO)
-        announce_upstream (self);
+        apply_class (self);
       break;
     case GST_EVENT_CAPS:{
       GstCaps *caps;
@@ -256,11 +283,19 @@ default_tick (GstKitharaElement * self)
 
   if (GST_IS_EVENT (item))
     return handle_serialized_event (self, GST_EVENT (item));
+  if (GST_IS_QUERY (item)) {
+    gst_kithara_element_push_query (self, GST_QUERY (item));
+    return KITHARA_TICK_PROGRESS;
+  }
 
   if (!priv->negotiated) {
     gst_mini_object_unref (item);
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
         ("received a buffer before caps"));
+    return close_with (self, GST_FLOW_NOT_NEGOTIATED);
+  }
+  if (!renegotiate_if_asked (self)) {
+    gst_mini_object_unref (item);
     return close_with (self, GST_FLOW_NOT_NEGOTIATED);
   }
   return gst_kithara_element_tick_result (self,
@@ -291,6 +326,27 @@ GstFlowReturn
 gst_kithara_element_push (GstKitharaElement * self, GstBuffer * buf)
 {
   return kithara_outlet_push (PRIV (self)->outlet, buf);
+}
+
+/**
+ * gst_kithara_element_push_query:
+ * @query: (transfer none): a serialized query popped from the inlet (the
+ *   thread waiting for it owns it)
+ *
+ * Passes @query on downstream in order with what was pushed before it;
+ * the thread that sent it gets downstream's answer.  An element without a
+ * src pad answers %TRUE: everything before it was consumed.
+ */
+void
+gst_kithara_element_push_query (GstKitharaElement * self, GstQuery * query)
+{
+  GstKitharaElementPrivate *priv = PRIV (self);
+
+  if (priv->srcpad == NULL) {
+    kithara_stream_query_done (query, TRUE);
+    return;
+  }
+  kithara_outlet_push_query (priv->outlet, query);
 }
 
 /**
@@ -497,30 +553,11 @@ gst_kithara_element_sink_event (GstPad * pad, GstObject * parent,
       kithara_inlet_set_flushing (priv->inlet, TRUE);
       return gst_kithara_element_push_event (self, event) ? GST_FLOW_OK :
           GST_FLOW_ERROR;
-    case GST_EVENT_FLUSH_STOP:{
-      GstCaps *caps = gst_pad_get_current_caps (pad);
-      GstEvent *start = gst_pad_get_sticky_event (pad,
-          GST_EVENT_STREAM_START, 0);
-      GstEvent *start_sent = priv->srcpad ?
-          gst_pad_get_sticky_event (priv->srcpad, GST_EVENT_STREAM_START, 0) :
-          NULL;
-
+    case GST_EVENT_FLUSH_STOP:
+      /* The sticky events still queued at the flush are kept in the inlet
+       * (they would not be sent again) and come first. */
       kithara_node_lock_tick (priv->node);
       kithara_inlet_set_flushing (priv->inlet, FALSE);
-      /* Stream-start and caps that were still queued when the flush
-       * dropped them are sticky on the pad and will not be sent again:
-       * requeue them.  (A sink keeps its own stream state: it gets both
-       * back.) */
-      if (start && (start_sent == NULL || priv->srcpad == NULL))
-        kithara_inlet_push (priv->inlet, GST_MINI_OBJECT_CAST
-            (gst_event_ref (start)), FALSE);
-      gst_clear_event (&start);
-      gst_clear_event (&start_sent);
-      if (caps && (priv->caps == NULL || !gst_caps_is_equal (caps,
-                  priv->caps)))
-        kithara_inlet_push (priv->inlet,
-            GST_MINI_OBJECT_CAST (gst_event_new_caps (caps)), FALSE);
-      gst_clear_caps (&caps);
       gst_segment_init (&priv->segment, GST_FORMAT_UNDEFINED);
       if (klass->flush)
         klass->flush (self);
@@ -528,7 +565,6 @@ gst_kithara_element_sink_event (GstPad * pad, GstObject * parent,
       kithara_node_unlock_tick (priv->node);
       kithara_node_wake (priv->node);
       return res ? GST_FLOW_OK : GST_FLOW_ERROR;
-    }
     default:
       break;
   }
@@ -578,10 +614,13 @@ gst_kithara_element_sink_query (GstPad * pad, GstObject * parent,
     GstQuery * query)
 {
   GstKitharaElement *self = GST_KITHARA_ELEMENT (parent);
+  gboolean result;
 
   if (GST_QUERY_TYPE (query) == GST_QUERY_CAPS &&
       GST_KITHARA_ELEMENT_GET_CLASS (self)->transform_caps)
     return query_transformed_caps (self, pad, query);
+  if (kithara_inlet_take_query (PRIV (self)->inlet, query, &result))
+    return result;
   return gst_pad_query_default (pad, parent, query);
 }
 
@@ -788,15 +827,20 @@ effective_class (GstKitharaElementPrivate * priv)
       g_atomic_int_get (&priv->followed_class);
 }
 
-/* Tells the chain upstream which class to run at. */
+/* Applies the element's class to its node and tells the chain upstream
+ * (an event up the sink pad: a stock element there returns at once). */
 static void
-announce_upstream (GstKitharaElement * self)
+apply_class (GstKitharaElement * self)
 {
   GstKitharaElementPrivate *priv = PRIV (self);
+  KitharaServiceClass cls;
 
+  g_mutex_lock (&priv->class_lock);
+  cls = effective_class (priv);
+  kithara_node_set_service_class (priv->node, cls);
   if (priv->sinkpad)
-    gst_pad_push_event (priv->sinkpad,
-        kithara_service_class_event_new (effective_class (priv)));
+    gst_pad_push_event (priv->sinkpad, kithara_service_class_event_new (cls));
+  g_mutex_unlock (&priv->class_lock);
 }
 
 /**
@@ -811,12 +855,9 @@ void
 gst_kithara_element_set_followed_class (GstKitharaElement * self,
     KitharaServiceClass service_class)
 {
-  GstKitharaElementPrivate *priv = PRIV (self);
-
   g_return_if_fail (service_class < KITHARA_N_SERVICE_CLASSES);
-  g_atomic_int_set (&priv->followed_class, service_class);
-  kithara_node_set_service_class (priv->node, effective_class (priv));
-  announce_upstream (self);
+  g_atomic_int_set (&PRIV (self)->followed_class, service_class);
+  apply_class (self);
 }
 
 /**
@@ -849,6 +890,7 @@ start_control (gpointer user_data)
   gst_segment_init (&priv->segment, GST_FORMAT_UNDEFINED);
   priv->negotiated = FALSE;
   gst_clear_caps (&priv->caps);
+  gst_clear_caps (&priv->out_caps);
   GST_OBJECT_LOCK (self);
   worker = priv->worker ? kithara_worker_ref (priv->worker) : NULL;
   GST_OBJECT_UNLOCK (self);
@@ -871,6 +913,7 @@ stop_control (gpointer user_data)
     klass->flush (self);
   priv->negotiated = FALSE;
   gst_clear_caps (&priv->caps);
+  gst_clear_caps (&priv->out_caps);
 }
 
 /**
@@ -914,14 +957,14 @@ gst_kithara_element_change_state (GstElement * element,
       break;
     }
     case GST_STATE_CHANGE_READY_TO_PAUSED:
-      kithara_inlet_set_flushing (priv->inlet, FALSE);
+      kithara_inlet_set_active (priv->inlet, TRUE);
       if (priv->outlet)
         kithara_outlet_reset_counters (priv->outlet);
       gst_kithara_element_control (self, start_control);
       /* An explicit class holds for the chain upstream too. */
       if (g_atomic_int_get (&priv->class_setting) !=
           KITHARA_SERVICE_CLASS_AUTO)
-        announce_upstream (self);
+        apply_class (self);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
       /* Before the state is committed: the exit keeps time from now. */
@@ -936,7 +979,7 @@ gst_kithara_element_change_state (GstElement * element,
       /* Release a blocked upstream thread (it holds its stream lock, which
        * pad deactivation needs), then no tick may start any more (one
        * running on a worker finishes without us waiting for it there). */
-      kithara_inlet_set_flushing (priv->inlet, TRUE);
+      kithara_inlet_set_active (priv->inlet, FALSE);
       GST_OBJECT_LOCK (self);
       worker = kithara_worker_ref (priv->worker);
       GST_OBJECT_UNLOCK (self);
@@ -1045,8 +1088,7 @@ gst_kithara_element_set_property (GObject * object, guint prop_id,
       break;
     case PROP_SERVICE_CLASS:
       g_atomic_int_set (&priv->class_setting, g_value_get_enum (value));
-      kithara_node_set_service_class (priv->node, effective_class (priv));
-      announce_upstream (self);
+      apply_class (self);
       break;
     case PROP_MAX_SIZE_BUFFERS:
       GST_OBJECT_LOCK (self);
@@ -1193,6 +1235,7 @@ gst_kithara_element_init (GstKitharaElement * self)
   priv->low_watermark = DEFAULT_LOW_WATERMARK;
   priv->class_setting = DEFAULT_SERVICE_CLASS;
   priv->followed_class = DEFAULT_FOLLOWED_CLASS;
+  g_mutex_init (&priv->class_lock);
   priv->extra_inlets = g_ptr_array_new ();
   gst_segment_init (&priv->segment, GST_FORMAT_UNDEFINED);
 
@@ -1220,7 +1263,9 @@ gst_kithara_element_finalize (GObject * object)
   g_ptr_array_unref (priv->extra_inlets);
   kithara_node_unref (priv->node);
   gst_clear_caps (&priv->caps);
+  gst_clear_caps (&priv->out_caps);
   g_free (priv->context);
+  g_mutex_clear (&priv->class_lock);
   G_OBJECT_CLASS (gst_kithara_element_parent_class)->finalize (object);
 }
 

@@ -10,6 +10,7 @@
 #include "kitharaoutlet.h"
 #include "kitharaworker.h"
 #include "kitharaserviceclass.h"
+#include "kitharastream.h"
 
 G_BEGIN_DECLS
 
@@ -88,6 +89,8 @@ GstFlowReturn gst_kithara_element_push (GstKitharaElement * self,
     GstBuffer * buf);
 gboolean gst_kithara_element_push_event (GstKitharaElement * self,
     GstEvent * event);
+void gst_kithara_element_push_query (GstKitharaElement * self,
+    GstQuery * query);
 gboolean gst_kithara_element_downstream_full (GstKitharaElement * self);
 GstMiniObject *gst_kithara_element_pop (GstKitharaElement * self);
 KitharaTickResult gst_kithara_element_close (GstKitharaElement * self,

@@ -1,7 +1,7 @@
 /* Kithara runtime: inlets.
  *
- * An inlet holds the buffers and serialized events on their way into a
- * node, in order.  It is full at its high watermark (a buffer count or
+ * An inlet holds the buffers, serialized events and serialized queries on
+ * their way into a node, in order.  It is full at its high watermark (a buffer count or
  * a duration, whichever is reached first) and wakes the producers that
  * found it full once it drains to its low watermark.
  *
@@ -17,6 +17,7 @@
 
 #include "kitharainlet.h"
 #include "kitharaprivate.h"
+#include "kitharastream.h"
 
 #define GST_CAT_DEFAULT kithara_runtime_debug
 
@@ -76,15 +77,14 @@ kithara_inlet_set_overrun_func (KitharaInlet * inlet,
   g_mutex_unlock (&inlet->lock);
 }
 
+/* Drops the items, or, for a flush (@keep_sticky), all but the sticky
+ * events still waiting (see kitharastream.c). */
 static void
-clear_items_locked (KitharaInlet * inlet)
+clear_items_locked (KitharaInlet * inlet, gboolean keep_sticky)
 {
-  GstMiniObject *item;
-
-  while ((item = g_queue_pop_head (&inlet->items)))
-    gst_mini_object_unref (item);
+  inlet->level.events = kithara_stream_flush_items (&inlet->items,
+      keep_sticky);
   inlet->level.buffers = 0;
-  inlet->level.events = 0;
   inlet->level.time = 0;
 }
 
@@ -106,7 +106,7 @@ kithara_inlet_unref (KitharaInlet * inlet)
 {
   if (!g_atomic_int_dec_and_test (&inlet->refcount))
     return;
-  clear_items_locked (inlet);
+  clear_items_locked (inlet, FALSE);
   g_ptr_array_unref (inlet->waiters);
   kithara_node_unref (inlet->consumer);
   g_cond_clear (&inlet->space_cond);
@@ -204,8 +204,10 @@ kithara_inlet_set_limits (KitharaInlet * inlet, guint max_buffers,
 
 /**
  * kithara_inlet_push:
- * @item: (transfer full): a buffer or a serialized event
- * @may_block: whether the caller is a foreign thread that may wait
+ * @item: (transfer full): a buffer, a serialized event, or a serialized
+ *   query (not owned: see kithara_inlet_push_query())
+ * @may_block: whether the caller is a foreign thread that may wait for
+ *   room (only buffers wait)
  *
  * Returns: %GST_FLOW_OK, %KITHARA_FLOW_FULL (accepted, now full; only
  * when @may_block is %FALSE), or the reason the inlet is closed.
@@ -239,7 +241,7 @@ kithara_inlet_push (KitharaInlet * inlet, GstMiniObject * item,
   if (inlet->state != GST_FLOW_OK) {
     ret = inlet->state;
     g_mutex_unlock (&inlet->lock);
-    gst_mini_object_unref (item);
+    kithara_stream_drop_item (item);
     return ret;
   }
 
@@ -293,6 +295,56 @@ kithara_inlet_push_from_pad (KitharaInlet * inlet, GstMiniObject * item,
   if (ret == KITHARA_FLOW_FULL && (!is_buffer || !upstream_is_kithara))
     ret = GST_FLOW_OK;
   return ret;
+}
+
+/**
+ * kithara_inlet_push_query:
+ *
+ * For a sink pad's query function, on a thread that may wait: queues
+ * the serialized @query behind the data before it and waits for its
+ * answer, which the node gives when it gets there, or passes on
+ * downstream in order (see kithara_stream_query_done()).  A flush
+ * answers %FALSE.
+ */
+gboolean
+kithara_inlet_push_query (KitharaInlet * inlet, GstQuery * query)
+{
+  KitharaQueryWait wait;
+
+  kithara_assert_may_wait ("a query queued behind the data");
+  kithara_stream_query_wait_init (&wait, query);
+  kithara_inlet_push (inlet, GST_MINI_OBJECT_CAST (query), FALSE);
+  return kithara_stream_query_wait (&wait, query);
+}
+
+/**
+ * kithara_inlet_take_query:
+ * @result: (out): the answer, when taken
+ *
+ * What a sink pad's query function does with a serialized query (drain,
+ * allocation, custom): as through a queue, it waits behind the data in
+ * front of it.  A query a thread upstream already waits for is queued
+ * and passed on in order; one from a foreign streaming thread is queued
+ * and waited for; one a worker sends itself is not taken (answer it at
+ * once: a worker never waits).
+ *
+ * Returns: whether @query was taken (and @result set).
+ */
+gboolean
+kithara_inlet_take_query (KitharaInlet * inlet, GstQuery * query,
+    gboolean * result)
+{
+  if (!GST_QUERY_IS_SERIALIZED (query))
+    return FALSE;
+  if (kithara_stream_query_is_waited (query)) {
+    kithara_inlet_push (inlet, GST_MINI_OBJECT_CAST (query), FALSE);
+    *result = TRUE;             /* the answer goes to the waiting thread */
+    return TRUE;
+  }
+  if (kithara_in_worker_thread ())
+    return FALSE;
+  *result = kithara_inlet_push_query (inlet, query);
+  return TRUE;
 }
 
 /**
@@ -355,14 +407,15 @@ kithara_inlet_check_full (KitharaInlet * inlet, KitharaNode * producer)
   return full;
 }
 
-/* Drops every item and releases everyone waiting on the inlet: blocked
- * pushers re-check the state, backpressured producers get a tick. */
+/* Drops the items (but the sticky events, for a flush) and releases
+ * everyone waiting on the inlet: blocked pushers re-check the state,
+ * backpressured producers get a tick. */
 static void
-empty_and_unlock (KitharaInlet * inlet)
+empty_and_unlock (KitharaInlet * inlet, gboolean keep_sticky)
 {
   GPtrArray *woken;
 
-  clear_items_locked (inlet);
+  clear_items_locked (inlet, keep_sticky);
   woken = take_waiters_locked (inlet);
   g_cond_broadcast (&inlet->space_cond);
   g_mutex_unlock (&inlet->lock);
@@ -372,15 +425,31 @@ empty_and_unlock (KitharaInlet * inlet)
 /**
  * kithara_inlet_set_flushing:
  *
- * Flushing drops every item, releases blocked pushers and refuses new
- * data with %GST_FLOW_FLUSHING; ending the flush reopens the inlet.
+ * Flushing drops what is queued but the sticky events still waiting
+ * (as GstQueue), answers queued queries with %FALSE, releases blocked
+ * pushers and refuses new data with %GST_FLOW_FLUSHING; ending the flush
+ * reopens the inlet, the kept sticky events first in it.
  */
 void
 kithara_inlet_set_flushing (KitharaInlet * inlet, gboolean flushing)
 {
   g_mutex_lock (&inlet->lock);
   inlet->state = flushing ? GST_FLOW_FLUSHING : GST_FLOW_OK;
-  empty_and_unlock (inlet);
+  empty_and_unlock (inlet, TRUE);
+}
+
+/**
+ * kithara_inlet_set_active:
+ *
+ * For state changes: an inactive inlet refuses data with
+ * %GST_FLOW_FLUSHING; either way it starts empty (a new stream).
+ */
+void
+kithara_inlet_set_active (KitharaInlet * inlet, gboolean active)
+{
+  g_mutex_lock (&inlet->lock);
+  inlet->state = active ? GST_FLOW_OK : GST_FLOW_FLUSHING;
+  empty_and_unlock (inlet, FALSE);
 }
 
 /**
@@ -396,7 +465,7 @@ kithara_inlet_set_closed (KitharaInlet * inlet, GstFlowReturn reason)
   g_mutex_lock (&inlet->lock);
   if (inlet->state == GST_FLOW_OK)
     inlet->state = reason;
-  empty_and_unlock (inlet);
+  empty_and_unlock (inlet, FALSE);
 }
 
 void

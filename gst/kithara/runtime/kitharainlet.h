@@ -43,12 +43,16 @@ GstFlowReturn kithara_inlet_push (KitharaInlet * inlet, GstMiniObject * item,
     gboolean may_block);
 GstFlowReturn kithara_inlet_push_from_pad (KitharaInlet * inlet,
     GstMiniObject * item, gboolean upstream_is_kithara);
+gboolean kithara_inlet_push_query (KitharaInlet * inlet, GstQuery * query);
+gboolean kithara_inlet_take_query (KitharaInlet * inlet, GstQuery * query,
+    gboolean * result);
 GstMiniObject *kithara_inlet_pop (KitharaInlet * inlet);
 
 gboolean kithara_inlet_check_full (KitharaInlet * inlet,
     KitharaNode * producer);
 
 void kithara_inlet_set_flushing (KitharaInlet * inlet, gboolean flushing);
+void kithara_inlet_set_active (KitharaInlet * inlet, gboolean active);
 void kithara_inlet_set_closed (KitharaInlet * inlet, GstFlowReturn reason);
 
 void kithara_inlet_get_level (KitharaInlet * inlet, KitharaInletLevel * level);

@@ -38,6 +38,7 @@
 #include "kitharanode.h"
 #include "kitharaworker.h"
 #include "kitharaunderrun.h"
+#include "kitharastream.h"
 
 GST_DEBUG_CATEGORY_STATIC (kithara_outlet_debug);
 #define GST_CAT_DEFAULT kithara_outlet_debug
@@ -135,12 +136,10 @@ clear_locked (KitharaOutlet * o, GList ** sticky)
   while ((item = g_queue_pop_head (&o->items))) {
     /* As GstQueue: sticky events that never left are stored on the pad,
      * to go out before the next data; segments and EOS are not kept. */
-    if (sticky && GST_IS_EVENT (item) && GST_EVENT_IS_STICKY (item) &&
-        GST_EVENT_TYPE (item) != GST_EVENT_SEGMENT &&
-        GST_EVENT_TYPE (item) != GST_EVENT_EOS)
+    if (sticky && kithara_stream_item_survives_flush (item))
       *sticky = g_list_prepend (*sticky, item);
     else
-      gst_mini_object_unref (item);
+      kithara_stream_drop_item (item);
   }
   o->buffers = 0;
   o->time = 0;
@@ -514,6 +513,11 @@ outlet_loop (gpointer user_data)
       push_failed (o, ret, gen);
     return;
   }
+  if (GST_IS_QUERY (item)) {
+    kithara_stream_query_done (GST_QUERY (item),
+        gst_pad_peer_query (o->srcpad, GST_QUERY (item)));
+    return;
+  }
 
   if (GST_EVENT_TYPE (item) == GST_EVENT_SEGMENT) {
     /* The running time goes on from the last buffer; after a flush the
@@ -786,8 +790,54 @@ kithara_outlet_push_event (KitharaOutlet * o, GstEvent * event)
   return TRUE;
 }
 
+/**
+ * kithara_outlet_push_query:
+ * @query: (transfer none): a serialized query a thread upstream waits
+ *   for and owns (see kithara_inlet_push_query())
+ *
+ * Passes @query on in order with the data: through the exit's task, which
+ * answers it with downstream's answer, or to the next kithara element's
+ * inlet.  Never blocks.
+ */
+void
+kithara_outlet_push_query (KitharaOutlet * o, GstQuery * query)
+{
+  if (!g_atomic_int_get (&o->exit)) {
+    /* A kithara peer takes it into its inlet and answers it later. */
+    if (!gst_pad_peer_query (o->srcpad, query))
+      kithara_stream_query_done (query, FALSE);
+    return;
+  }
+  g_mutex_lock (&o->lock);
+  if (o->result != GST_FLOW_OK) {
+    g_mutex_unlock (&o->lock);
+    kithara_stream_drop_item (GST_MINI_OBJECT_CAST (query));
+    return;
+  }
+  g_queue_push_tail (&o->items, query);
+  wake_task_locked (o);
+  g_mutex_unlock (&o->lock);
+}
+
 /* ------------------------------------------------------------------ */
 /* Flushing, from upstream's flush events (any thread but the task's) */
+
+/* As GstQueue: a flush answers the queued queries at once. */
+static void
+drop_queries_locked (KitharaOutlet * o)
+{
+  GList *l = o->items.head;
+
+  while (l) {
+    GList *next = l->next;
+
+    if (GST_IS_QUERY (l->data)) {
+      kithara_stream_drop_item (l->data);
+      g_queue_delete_link (&o->items, l);
+    }
+    l = next;
+  }
+}
 
 /**
  * kithara_outlet_flush_start:
@@ -803,6 +853,7 @@ kithara_outlet_flush_start (KitharaOutlet * o, GstEvent * event)
   g_mutex_lock (&o->lock);
   o->flushing = TRUE;
   o->result = GST_FLOW_FLUSHING;
+  drop_queries_locked (o);
   wake_task_locked (o);
   g_mutex_unlock (&o->lock);
   halt_task (o, GST_TASK_PAUSED);

@@ -51,6 +51,7 @@ gboolean kithara_outlet_is_full (KitharaOutlet * outlet);
 GstFlowReturn kithara_outlet_push (KitharaOutlet * outlet, GstBuffer * buf);
 void kithara_outlet_flush_wake (KitharaOutlet * outlet);
 gboolean kithara_outlet_push_event (KitharaOutlet * outlet, GstEvent * event);
+void kithara_outlet_push_query (KitharaOutlet * outlet, GstQuery * query);
 
 gboolean kithara_outlet_flush_start (KitharaOutlet * outlet, GstEvent * event);
 gboolean kithara_outlet_flush_stop (KitharaOutlet * outlet, GstEvent * event);

@@ -1194,6 +1194,91 @@ GST_START_TEST (test_pipeline)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------ */
+/* GstPreset */
+
+static gdouble
+band_gain (GstElement * eq, guint band)
+{
+  gchar *name = g_strdup_printf ("band%u::gain", band);
+  gdouble gain = G_MAXDOUBLE;
+
+  gst_child_proxy_get (GST_CHILD_PROXY (eq), name, &gain, NULL);
+  g_free (name);
+  return gain;
+}
+
+/* As equalizer-nbands: a preset saves the bands and loads them back,
+ * also into an element that has another number of bands now; runtime
+ * properties are not part of it. */
+GST_START_TEST (test_preset_round_trip)
+{
+  GstElement *eq = gst_element_factory_make ("kitharaeq", NULL);
+  GstElement *other = gst_element_factory_make ("kitharaeq", NULL);
+  gchar **names, **props;
+  guint bands = 0;
+
+  fail_unless (GST_IS_PRESET (eq));
+  g_object_set (eq, "num-bands", 5, "context", "preset-test", NULL);
+  gst_child_proxy_set (GST_CHILD_PROXY (eq), "band1::gain", 4.5,
+      "band4::gain", -7.0, NULL);
+  fail_unless (gst_preset_save_preset (GST_PRESET (eq), "kithara-test"));
+
+  props = gst_preset_get_property_names (GST_PRESET (eq));
+  fail_unless (g_strv_contains ((const gchar * const *) props, "num-bands"));
+  fail_unless (g_strv_contains ((const gchar * const *) props,
+          "band4::gain"));
+  fail_if (g_strv_contains ((const gchar * const *) props, "context"));
+  g_strfreev (props);
+
+  names = gst_preset_get_preset_names (GST_PRESET (other));
+  fail_unless (g_strv_contains ((const gchar * const *) names,
+          "kithara-test"));
+  g_strfreev (names);
+  fail_unless (gst_preset_load_preset (GST_PRESET (other), "kithara-test"));
+  g_object_get (other, "num-bands", &bands, NULL);
+  fail_unless_equals_int (bands, 5);
+  fail_unless_equals_float (band_gain (other, 1), 4.5);
+  fail_unless_equals_float (band_gain (other, 4), -7.0);
+  fail_unless_equals_float (band_gain (other, 0), 0.0);
+
+  fail_unless (gst_preset_delete_preset (GST_PRESET (eq), "kithara-test"));
+  gst_object_unref (eq);
+  gst_object_unref (other);
+}
+
+GST_END_TEST;
+
+/* The shipped presets (docs/kitharaeq.md) load, and shape the response
+ * as their names say: Bass Boost raises the lowest band only. */
+GST_START_TEST (test_shipped_presets)
+{
+  GstElement *eq = gst_element_factory_make ("kitharaeq", NULL);
+  gchar **names = gst_preset_get_preset_names (GST_PRESET (eq));
+  const gchar *expected[] = { "Flat", "Bass Boost", "Treble Boost",
+    "Bass and Treble", "Vocal", "Rock", "Pop", "Classical", "Dance",
+    "Headphones"
+  };
+  guint i, bands = 0;
+
+  for (i = 0; i < G_N_ELEMENTS (expected); i++)
+    fail_unless (names && g_strv_contains ((const gchar * const *) names,
+            expected[i]), "no preset %s", expected[i]);
+  g_strfreev (names);
+
+  fail_unless (gst_preset_load_preset (GST_PRESET (eq), "Bass Boost"));
+  g_object_get (eq, "num-bands", &bands, NULL);
+  fail_unless_equals_int (bands, 10);
+  fail_unless (band_gain (eq, 0) > 3.0);
+  fail_unless_equals_float (band_gain (eq, 9), 0.0);
+  fail_unless (gst_preset_load_preset (GST_PRESET (eq), "Flat"));
+  for (i = 0; i < 10; i++)
+    fail_unless_equals_float (band_gain (eq, i), 0.0);
+  gst_object_unref (eq);
+}
+
+GST_END_TEST;
+
 static Suite *
 kitharaeq_suite (void)
 {
@@ -1221,6 +1306,8 @@ kitharaeq_suite (void)
   tcase_add_test (tc, test_f64_denormals_flushed);
   tcase_add_test (tc, test_layout_from_threads);
   tcase_add_test (tc, test_pipeline);
+  tcase_add_test (tc, test_preset_round_trip);
+  tcase_add_test (tc, test_shipped_presets);
   return s;
 }
 
