@@ -12,7 +12,8 @@
  * application would (as root, or with rtprio and nice limits): the
  * callback SCHED_FIFO, the worker, busy all the time here, at nice -20
  * (SCHED_FIFO would be throttled by the kernel for 50 ms a second);
- * otherwise, on a loaded machine, they are only reported.
+ * otherwise, on a loaded machine, they are only reported, as they are
+ * under a sanitizer (which slows the code several times over).
  *
  * KITHARA_PRIORITY_SECONDS shortens the run for quick local checks.
  */
@@ -349,6 +350,11 @@ GST_START_TEST (test_audible_never_starves)
   kithara_idle = idle_chains_stop (chains);
   callback_stop (&cb);
   realtime = realtime && cb.realtime;
+#ifdef KITHARA_CHECK_SANITIZED
+  /* Slowed several times over, a tick of an idle chain can outlast the
+   * callback's period whatever the priorities. */
+  realtime = FALSE;
+#endif
   kithara_underruns = gst_kithara_sink_get_underruns (GST_KITHARA_SINK (sink));
   gst_element_set_state (p, GST_STATE_NULL);
   gst_object_unref (p);
@@ -385,7 +391,7 @@ GST_START_TEST (test_audible_never_starves)
       "  stock:   %" G_GUINT64_FORMAT " underruns, each idle chain got "
       "through at least %.1f s of audio\n", seconds, N_IDLE,
       realtime ? "favoured: callback SCHED_FIFO, worker nice -20" :
-      "at normal priority: underruns not asserted",
+      "not favoured, or under a sanitizer: underruns not asserted",
       kithara_underruns, kithara_idle, stock.underruns, stock_idle);
 
   if (realtime)

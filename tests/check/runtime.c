@@ -1063,10 +1063,13 @@ GST_START_TEST (test_state_change_from_worker)
   gst_element_get_state (p, &state, NULL, GST_CLOCK_TIME_NONE);
   fail_unless_equals_int (state, GST_STATE_NULL);
 
-  /* And it can start again. */
+  /* And it can start again.  The probe goes in once the start is through:
+   * that waited for the first tick to end, which a probe added earlier
+   * could still join (a pad calls probes added during its callbacks), to
+   * wait there for the state lock this thread holds. */
+  gst_element_set_state (p, GST_STATE_PLAYING);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, stop_from_worker, &done,
       NULL);
-  gst_element_set_state (p, GST_STATE_PLAYING);
   flag_wait (&done, 2);
   gst_object_unref (pad);
   unref_and_wait_finalized (p, kc_child (p, "e"));
