@@ -852,6 +852,38 @@ query_duration (GstKitharaMixer * self, GstQuery * query)
   return TRUE;
 }
 
+/* Seekable when every input is (a seek goes to all of them), over the
+ * longest input's range: where the mix has audio. */
+static gboolean
+query_seeking (GstKitharaMixer * self, GstQuery * query)
+{
+  GstFormat format;
+  gboolean seekable = TRUE;
+  gint64 start = -1, end = 0;
+  GList *pads, *l;
+
+  gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
+  pads = ref_sink_pads (self);
+  for (l = pads; l && seekable; l = l->next) {
+    GstQuery *q = gst_query_new_seeking (format);
+    gboolean s_seekable = FALSE;
+    gint64 s_start = -1, s_end = -1;
+
+    if (gst_pad_peer_query (l->data, q))
+      gst_query_parse_seeking (q, NULL, &s_seekable, &s_start, &s_end);
+    gst_query_unref (q);
+    seekable = s_seekable;
+    start = start < 0 ? s_start : MIN (start, s_start);
+    end = end < 0 || s_end < 0 ? -1 : MAX (end, s_end);
+  }
+  g_list_free_full (pads, gst_object_unref);
+  if (pads == NULL || !seekable)
+    gst_query_set_seeking (query, format, FALSE, -1, -1);
+  else
+    gst_query_set_seeking (query, format, TRUE, MAX (start, 0), end);
+  return TRUE;
+}
+
 static gboolean
 gst_kithara_mixer_src_query (GstKitharaElement * base, GstQuery * query)
 {
@@ -891,13 +923,8 @@ gst_kithara_mixer_src_query (GstKitharaElement * base, GstQuery * query)
       gst_caps_unref (caps);
       return TRUE;
     }
-    case GST_QUERY_SEEKING:{
-      GstFormat format;
-
-      gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
-      gst_query_set_seeking (query, format, format == GST_FORMAT_TIME, 0, -1);
-      return TRUE;
-    }
+    case GST_QUERY_SEEKING:
+      return query_seeking (self, query);
     default:
       return FALSE;
   }

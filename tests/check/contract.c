@@ -1,7 +1,7 @@
 /* The stream contract a stock element keeps, kept by the kithara elements:
  * sticky events across flushes, serialized queries behind the data,
- * renegotiation on RECONFIGURE, one error per failure, seeks through the
- * exits.  Each case is the behaviour of the stock element it replaces.
+ * renegotiation on RECONFIGURE, one error per failure, seeks and the
+ * seeking query through the exits.  Each case is the behaviour of the stock element it replaces.
  *
  * Tests wait for what they check (a harness pull, an EOS, a parked
  * worker), never for time.
@@ -364,6 +364,74 @@ GST_START_TEST (test_seek_through_kitharasink)
 
 GST_END_TEST;
 
+/* What a player asks before it offers a seek bar: through kitharasink,
+ * the deck's duration and seekable range; through kitharamixer, the
+ * longest deck's (1.024 s and 2.048 s of FLAC here). */
+static void
+assert_seekable_to (GstElement * p, GstClockTime end)
+{
+  GstQuery *q = gst_query_new_seeking (GST_FORMAT_TIME);
+  gboolean seekable = FALSE;
+  gint64 start = -1, stop = -1, duration = -1;
+
+  fail_unless (gst_element_query (p, q));
+  gst_query_parse_seeking (q, NULL, &seekable, &start, &stop);
+  gst_query_unref (q);
+  fail_unless (seekable);
+  fail_unless_equals_int64 (start, 0);
+  fail_unless_equals_int64 (stop, end);
+  fail_unless (gst_element_query_duration (p, GST_FORMAT_TIME, &duration));
+  fail_unless_equals_int64 (duration, end);
+}
+
+GST_START_TEST (test_seeking_query_at_exits)
+{
+  gchar *dir = kc_tmp_dir_new ("kithara-seeking-XXXXXX");
+  gchar *one = kc_encode_tone (dir, "one.flac", "flacenc", 440, 48000,
+      48 * 1024);
+  gchar *two = kc_encode_tone (dir, "two.flac", "flacenc", 660, 48000,
+      96 * 1024);
+  gchar *desc;
+  GstElement *p;
+  GstPad *pad;
+  Order o;
+
+  desc = g_strdup_printf ("filesrc location=\"%s\" ! kitharadecode ! "
+      "kitharasink name=sink", one);
+  p = kc_parse (desc);
+  g_free (desc);
+  /* kitharasink does not preroll: what the stream knows is known once
+   * its data flows. */
+  pad = gst_element_get_static_pad (kc_child (p, "sink"), "sink");
+  order_init (&o);
+  gst_pad_add_probe (pad, ORDER_PROBE, note_order, &o, NULL);
+  kc_set_state_sync (p, GST_STATE_PAUSED);
+  order_wait_for (&o, 'B');
+  assert_seekable_to (p, gst_util_uint64_scale (48 * 1024, GST_SECOND,
+          48000));
+  gst_object_unref (pad);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+
+  desc = g_strdup_printf ("kitharamixer name=m ! fakesink "
+      "filesrc location=\"%s\" ! kitharadecode ! m. "
+      "filesrc location=\"%s\" ! kitharadecode ! m.", one, two);
+  p = kc_parse (desc);
+  g_free (desc);
+  kc_set_state_sync (p, GST_STATE_PAUSED);
+  assert_seekable_to (p, gst_util_uint64_scale (96 * 1024, GST_SECOND,
+          48000));
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+
+  order_clear (&o);
+  g_free (one);
+  g_free (two);
+  kc_tmp_dir_remove (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 kithara_contract_suite (void)
 {
@@ -377,6 +445,7 @@ kithara_contract_suite (void)
   tcase_add_test (tc, test_sticky_events_survive_flush);
   tcase_add_test (tc, test_resample_follows_reconfigure);
   tcase_add_test (tc, test_seek_through_kitharasink);
+  tcase_add_test (tc, test_seeking_query_at_exits);
   return s;
 }
 

@@ -752,8 +752,10 @@ gst_kithara_sink_query (GstElement * element, GstQuery * query)
   if (GST_QUERY_TYPE (query) == GST_QUERY_POSITION &&
       query_position (self, query))
     return TRUE;
-  return GST_ELEMENT_CLASS (gst_kithara_sink_parent_class)->query (element,
-      query);
+  /* As a stock sink: the rest (duration, seeking, ...) is the stream's,
+   * asked upstream. */
+  return gst_pad_peer_query (gst_kithara_element_get_sink_pad
+      (GST_KITHARA_ELEMENT (self)), query);
 }
 
 /* As a stock sink: a seek (or any upstream event) sent to the element
