@@ -12,7 +12,8 @@
  * #GstKitharaResample:playback-rate (varispeed, controllable) plays the
  * stream faster or slower, pitch included: the converter ratio is
  * out-rate / in-rate / playback-rate.  Changes glide over the next buffer
- * instead of stepping.
+ * instead of stepping.  The output segment carries the rate in its
+ * applied_rate, so that position and duration stay in the stream's time.
  *
  * Timing is exact: the converters' own delay is compensated (an impulse at
  * input time t comes out at output time t), output timestamps are
@@ -95,10 +96,16 @@ struct _GstKitharaResample
   gsize history_len;            /* frames */
 
   gboolean need_base;
-  GstClockTime base_ts;         /* input and output time of frame 0 */
+  GstClockTime in_base_ts;      /* input time of frame 0 */
+  GstClockTime base_ts;         /* output time of frame 0 */
   guint64 base_offset;          /* output offset of frame 0 */
-  guint64 in_samples;           /* input frames since base_ts */
+  guint64 in_samples;           /* input frames since in_base_ts */
   guint64 out_samples;          /* output frames since base_ts */
+
+  /* The segment pushed downstream: the input's, with the playback rate
+   * it was made for in its applied_rate (see "The timeline"). */
+  GstSegment out_segment;
+  gdouble segment_rate;
 };
 
 G_DEFINE_TYPE (GstKitharaResample, gst_kithara_resample,
@@ -289,14 +296,142 @@ input_as_float (GstKitharaResample * self, const GstMapInfo * map)
 }
 
 static void
-set_base (GstKitharaResample * self, GstClockTime ts)
+set_base (GstKitharaResample * self, GstClockTime in_ts, GstClockTime ts)
 {
+  self->in_base_ts = in_ts;
   self->base_ts = ts;
   self->base_offset = gst_util_uint64_scale_int_round (ts,
       GST_AUDIO_INFO_RATE (&self->out_info), GST_SECOND);
   self->in_samples = 0;
   self->out_samples = 0;
   self->need_base = FALSE;
+}
+
+/* ------------------------------------------------------------------ */
+/* The timeline at a playback rate
+ *
+ * At a playback rate r, a second of input lasts 1/r second: output
+ * timestamps advance at the output's pace, and the output segment says so
+ * in its applied_rate (the input's times r), as an element that changes
+ * speed does in GStreamer.  Position and duration so stay in the stream's
+ * own time (a 10 s song at 2.0 ends after 5 s of running time, at
+ * position 10 s) and seeks need no translation.  A change of rate starts
+ * a new segment where the output is, continuing its running time and its
+ * stream time. */
+
+/* Output time where input time @pts plays on the current output segment
+ * (the same time at rate 1). */
+static GstClockTime
+output_time_of (GstKitharaResample * self, GstClockTime pts)
+{
+  const GstSegment *in =
+      gst_kithara_element_get_segment (GST_KITHARA_ELEMENT (self));
+  const GstSegment *out = &self->out_segment;
+  guint64 stream_time;
+
+  if (in->format != GST_FORMAT_TIME || out->format != GST_FORMAT_TIME ||
+      !GST_CLOCK_TIME_IS_VALID (pts))
+    return pts;
+  stream_time = gst_segment_to_stream_time (in, GST_FORMAT_TIME, pts);
+  if (!GST_CLOCK_TIME_IS_VALID (stream_time) || stream_time < out->time)
+    return pts;
+  return out->start + (GstClockTime) ((stream_time - out->time) /
+      ABS (out->applied_rate));
+}
+
+static GstClockTime
+scaled_stop (GstClockTime from, GstClockTime in_stop, GstClockTime in_pos,
+    gdouble rate)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (in_stop) || in_stop < in_pos)
+    return GST_CLOCK_TIME_NONE;
+  return from + (GstClockTime) ((in_stop - in_pos) / rate);
+}
+
+static gboolean
+push_out_segment (GstKitharaResample * self, guint32 seqnum)
+{
+  GstEvent *event = gst_event_new_segment (&self->out_segment);
+
+  if (seqnum != GST_SEQNUM_INVALID)
+    gst_event_set_seqnum (event, seqnum);
+  return gst_kithara_element_push_event (GST_KITHARA_ELEMENT (self), event);
+}
+
+/* A new segment from upstream: the same, at the current playback rate. */
+static gboolean
+start_segment (GstKitharaResample * self, GstEvent * event)
+{
+  const GstSegment *in;
+  GstSegment *out = &self->out_segment;
+  guint32 seqnum = gst_event_get_seqnum (event);
+  gdouble rate;
+
+  gst_event_parse_segment (event, &in);
+  GST_OBJECT_LOCK (self);
+  rate = self->playback_rate;
+  GST_OBJECT_UNLOCK (self);
+  gst_segment_copy_into (in, out);
+  self->segment_rate = rate;
+  if (rate != 1.0 && in->format == GST_FORMAT_TIME) {
+    out->applied_rate = in->applied_rate * rate;
+    out->stop = scaled_stop (in->start, in->stop, in->start, rate);
+    out->position = out->start;
+  }
+  gst_event_unref (event);
+  return push_out_segment (self, seqnum);
+}
+
+/* The playback rate changed to @rate at input time @pts: the segment
+ * goes on from where the output is, at the new rate. */
+static void
+change_segment_rate (GstKitharaResample * self, gdouble rate,
+    GstClockTime pts)
+{
+  const GstSegment *in =
+      gst_kithara_element_get_segment (GST_KITHARA_ELEMENT (self));
+  GstSegment *out = &self->out_segment;
+  GstClockTime at = self->base_ts + gst_util_uint64_scale_int
+      (self->out_samples, GST_SECOND, GST_AUDIO_INFO_RATE (&self->out_info));
+  guint64 running, stream_time;
+
+  self->segment_rate = rate;
+  if (in->format != GST_FORMAT_TIME || out->format != GST_FORMAT_TIME ||
+      !GST_CLOCK_TIME_IS_VALID (pts) || at < out->start)
+    return;
+  /* Both go on from the output segment itself: the output so far is
+   * exactly what the rates made of the input, while the input's own time
+   * runs ahead of it by what the converter holds. */
+  running = gst_segment_to_running_time (out, GST_FORMAT_TIME, at);
+  stream_time = gst_segment_to_stream_time (out, GST_FORMAT_TIME, at);
+  if (!GST_CLOCK_TIME_IS_VALID (running) ||
+      !GST_CLOCK_TIME_IS_VALID (stream_time))
+    return;
+  GST_DEBUG_OBJECT (self, "playback rate %g from %" GST_TIME_FORMAT, rate,
+      GST_TIME_ARGS (at));
+  out->base = running;
+  out->start = out->position = at;
+  out->time = stream_time;
+  out->applied_rate = in->applied_rate * rate;
+  out->stop = scaled_stop (at, in->stop, pts, rate);
+  push_out_segment (self, GST_SEQNUM_INVALID);
+}
+
+/* A gap in input time, put on the output timeline. */
+static gboolean
+push_gap (GstKitharaResample * self, GstEvent * event)
+{
+  GstClockTime ts, duration, out_ts;
+
+  gst_event_parse_gap (event, &ts, &duration);
+  out_ts = output_time_of (self, ts);
+  if (out_ts == ts)
+    return gst_kithara_element_push_event (GST_KITHARA_ELEMENT (self), event);
+  if (GST_CLOCK_TIME_IS_VALID (duration))
+    duration = (GstClockTime) (duration / ABS (self->out_segment.applied_rate));
+  gst_event_unref (event);
+  return gst_kithara_element_push_event (GST_KITHARA_ELEMENT (self),
+      gst_event_new_gap (out_ts, duration));
 }
 
 /* ------------------------------------------------------------------ */
@@ -443,7 +578,7 @@ check_discont (GstKitharaResample * self, GstBuffer * buf)
 
   if (self->need_base)
     return GST_FLOW_OK;
-  expected = self->base_ts + gst_util_uint64_scale_int (self->in_samples,
+  expected = self->in_base_ts + gst_util_uint64_scale_int (self->in_samples,
       GST_SECOND, GST_AUDIO_INFO_RATE (&self->in_info));
   if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_DIFF (pts, expected) >
       (GstClockTimeDiff) DISCONT_THRESHOLD)
@@ -467,7 +602,8 @@ gst_kithara_resample_handle_buffer (GstKitharaElement * element,
 {
   GstKitharaResample *self = GST_KITHARA_RESAMPLE (element);
   GstKitharaResampleQuality quality;
-  gdouble playback_rate, start_rate;
+  gdouble playback_rate, start_rate, mean_rate;
+  GstClockTime now;
   GstFlowReturn ret;
   GstMapInfo map;
   const float *in, *out;
@@ -507,7 +643,7 @@ gst_kithara_resample_handle_buffer (GstKitharaElement * element,
 
     if (!GST_CLOCK_TIME_IS_VALID (ts))
       ts = segment->format == GST_FORMAT_TIME ? segment->start : 0;
-    set_base (self, ts);
+    set_base (self, ts, output_time_of (self, ts));
   }
 
   ratio = current_ratio (self, playback_rate);
@@ -522,8 +658,9 @@ gst_kithara_resample_handle_buffer (GstKitharaElement * element,
       return GST_FLOW_ERROR;
     }
     kithara_src_prime (self->src, self->history, self->history_len);
-    set_base (self, self->base_ts + gst_util_uint64_scale_int
-        (self->in_samples, GST_SECOND, GST_AUDIO_INFO_RATE (&self->in_info)));
+    now = self->in_base_ts + gst_util_uint64_scale_int (self->in_samples,
+        GST_SECOND, GST_AUDIO_INFO_RATE (&self->in_info));
+    set_base (self, now, output_time_of (self, now));
     self->passthrough = FALSE;
     update_latency (self);
   }
@@ -559,6 +696,13 @@ gst_kithara_resample_handle_buffer (GstKitharaElement * element,
   }
 
   kithara_src_begin (self->src, current_ratio (self, start_rate));
+  /* The buffer's output lasts as long as its mean ratio says (a change
+   * glides): that is the rate on the output's timeline. */
+  mean_rate = (double) GST_AUDIO_INFO_RATE (&self->out_info) /
+      GST_AUDIO_INFO_RATE (&self->in_info) /
+      kithara_src_get_mean_ratio (self->src, ratio);
+  if (fabs (mean_rate - self->segment_rate) > 1e-9 * mean_rate)
+    change_segment_rate (self, mean_rate, GST_BUFFER_PTS (buf));
   gst_buffer_map (buf, &map, GST_MAP_READ);
   in = input_as_float (self, &map);
   out = kithara_src_process (self->src, in, frames, ratio, &out_frames);
@@ -581,11 +725,15 @@ gst_kithara_resample_handle_event (GstKitharaElement * element,
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_SEGMENT:
-    case GST_EVENT_GAP:
-      /* A new timeline (or a hole in it): finish the old one. */
+      /* A new timeline: finish the old one. */
       drain_converter (self);
       self->need_base = TRUE;
-      break;
+      return start_segment (self, event);
+    case GST_EVENT_GAP:
+      /* A hole in the timeline: finish what came before it. */
+      drain_converter (self);
+      self->need_base = TRUE;
+      return push_gap (self, event);
     default:
       break;
   }
@@ -701,6 +849,8 @@ gst_kithara_resample_init (GstKitharaResample * self)
   self->playback_rate = DEFAULT_PLAYBACK_RATE;
   self->applied_quality = DEFAULT_QUALITY;
   self->need_base = TRUE;
+  gst_segment_init (&self->out_segment, GST_FORMAT_UNDEFINED);
+  self->segment_rate = 1.0;
   gst_audio_info_init (&self->in_info);
   gst_audio_info_init (&self->out_info);
 }

@@ -180,6 +180,19 @@ kithara_src_reset (KitharaSrc * src)
   src->out_len = 0;
 }
 
+/**
+ * kithara_src_get_mean_ratio:
+ *
+ * Returns: the mean ratio the next kithara_src_process() at @ratio runs
+ * at: it glides from where the last call ended (or the ratio a fresh
+ * converter begins at) to @ratio, linearly.
+ */
+double
+kithara_src_get_mean_ratio (KitharaSrc * src, double ratio)
+{
+  return src->fresh ? ratio : (src->last_ratio + ratio) / 2.0;
+}
+
 /* The converter's delay in input frames, compensated by the wrapper. */
 double
 kithara_src_get_delay (KitharaSrc * src)

@@ -30,6 +30,7 @@ void kithara_src_free (KitharaSrc * src);
 void kithara_src_reset (KitharaSrc * src);
 
 double kithara_src_get_delay (KitharaSrc * src);
+double kithara_src_get_mean_ratio (KitharaSrc * src, double ratio);
 guint kithara_src_get_latency (KitharaSrc * src);
 
 void kithara_src_begin (KitharaSrc * src, double ratio);

@@ -26,6 +26,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "kitharacheck.h"
+
 /* ------------------------------------------------------------------ */
 /* signals */
 
@@ -994,6 +996,145 @@ GST_START_TEST (test_discont)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------ */
+/* The timeline at a playback rate: what a sink sees */
+
+typedef struct
+{
+  guint buffers;
+  gboolean rates_seen[2];       /* applied_rate 1.0, 2.0 */
+  GstClockTime last_stream_end, last_running_end;
+  GstClockTimeDiff worst_stream_jump, worst_running_jump;
+} Timeline;
+
+static GstPadProbeReturn
+note_timeline (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Timeline *t = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstEvent *event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  const GstSegment *seg;
+  GstClockTime pts = GST_BUFFER_PTS (buf), end = pts + GST_BUFFER_DURATION
+      (buf);
+
+  fail_unless (event != NULL);
+  gst_event_parse_segment (event, &seg);
+  /* 1.0, 2.0, or in between for the buffer over which a change glides. */
+  fail_unless (seg->applied_rate >= 1.0 && seg->applied_rate <= 2.0,
+      "applied_rate %f", seg->applied_rate);
+  if (seg->applied_rate == 1.0 || seg->applied_rate == 2.0)
+    t->rates_seen[seg->applied_rate == 2.0] = TRUE;
+  if (t->buffers > 0) {
+    t->worst_stream_jump = MAX (t->worst_stream_jump,
+        ABS (GST_CLOCK_DIFF (t->last_stream_end,
+                gst_segment_to_stream_time (seg, GST_FORMAT_TIME, pts))));
+    t->worst_running_jump = MAX (t->worst_running_jump,
+        ABS (GST_CLOCK_DIFF (t->last_running_end,
+                gst_segment_to_running_time (seg, GST_FORMAT_TIME, pts))));
+  }
+  t->last_stream_end = gst_segment_to_stream_time (seg, GST_FORMAT_TIME, end);
+  t->last_running_end = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
+      end);
+  t->buffers++;
+  gst_event_unref (event);
+  return GST_PAD_PROBE_OK;
+}
+
+/* On the source's thread: the deck's speed goes to 2.0 after 1 s. */
+static GstPadProbeReturn
+speed_up_after_one_second (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  if (GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info)) >= GST_SECOND) {
+    g_object_set (user_data, "playback-rate", 2.0, NULL);
+    return GST_PAD_PROBE_REMOVE;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Runs 2 s of a tone through kithararesample at @rate (changed to 2.0 at
+ * input time 1 s if @change) and returns what the sink saw. */
+static Timeline
+run_timeline (gdouble rate, gboolean change)
+{
+  GstElement *p = kc_parse ("audiotestsrc num-buffers=200 "
+      "samplesperbuffer=480 ! audio/x-raw,format=F32LE,rate=48000,channels=2"
+      " ! kithararesample name=r ! fakesink name=sink sync=false");
+  GstElement *r = kc_child (p, "r");
+  GstPad *in = gst_element_get_static_pad (r, "sink");
+  GstPad *out = gst_element_get_static_pad (kc_child (p, "sink"), "sink");
+  Timeline t = { 0, };
+
+  g_object_set (r, "playback-rate", rate, NULL);
+  gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, note_timeline, &t, NULL);
+  if (change)
+    gst_pad_add_probe (in, GST_PAD_PROBE_TYPE_BUFFER,
+        speed_up_after_one_second, r, NULL);
+  kc_set_state_sync (p, GST_STATE_PLAYING);
+  kc_wait_eos (p);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (in);
+  gst_object_unref (out);
+  gst_object_unref (p);
+  GST_INFO ("%u buffers, stream time at the end %" GST_TIME_FORMAT
+      ", running time %" GST_TIME_FORMAT ", largest jumps %"
+      GST_STIME_FORMAT " / %" GST_STIME_FORMAT, t.buffers,
+      GST_TIME_ARGS (t.last_stream_end), GST_TIME_ARGS (t.last_running_end),
+      GST_STIME_ARGS (t.worst_stream_jump),
+      GST_STIME_ARGS (t.worst_running_jump));
+  return t;
+}
+
+#define NEAR(a, b, tolerance) (ABS (GST_CLOCK_DIFF ((a), (b))) <= (tolerance))
+
+/* At playback-rate 2.0 a 2 s stream lasts 1 s of running time and its
+ * stream time (position) still goes to 2 s: the output segment carries
+ * the rate (applied_rate), so that position, duration and seeks stay in
+ * the stream's own time. */
+GST_START_TEST (test_playback_rate_keeps_stream_time)
+{
+  Timeline t = run_timeline (2.0, FALSE);
+
+  fail_unless (t.rates_seen[1] && !t.rates_seen[0]);
+  fail_unless (NEAR (t.last_running_end, GST_SECOND, GST_MSECOND),
+      "running time %" GST_TIME_FORMAT, GST_TIME_ARGS (t.last_running_end));
+  fail_unless (NEAR (t.last_stream_end, 2 * GST_SECOND, 2 * GST_MSECOND),
+      "stream time %" GST_TIME_FORMAT, GST_TIME_ARGS (t.last_stream_end));
+  /* Within a frame of the output, buffer after buffer. */
+  fail_unless (t.worst_running_jump <= 42 * GST_USECOND);
+  fail_unless (t.worst_stream_jump <= 42 * GST_USECOND);
+}
+
+GST_END_TEST;
+
+/* A speed change while playing starts a new segment where the output
+ * is: running time and stream time go on without a jump; about 1 s at
+ * 1.0 and 1 s at 2.0 last about 1.5 s and end at stream time 2 s. */
+GST_START_TEST (test_playback_rate_change_continues_time)
+{
+  Timeline t = run_timeline (1.0, TRUE);
+
+  fail_unless (t.rates_seen[0] && t.rates_seen[1]);
+  /* The change applies from the next buffer the worker takes: those
+   * still queued in the inlet (50 ms and a buffer at most) play fast
+   * too, and the worker may be behind: 1.45 s up to all of 2 s. */
+  fail_unless (t.last_running_end >= 1450 * GST_MSECOND &&
+      t.last_running_end <= 2 * GST_SECOND,
+      "running time %" GST_TIME_FORMAT, GST_TIME_ARGS (t.last_running_end));
+  /* The change is placed on the output as the converter releases it,
+   * which can be a few frames off the glide's own buffer: 2 ms. */
+  fail_unless (NEAR (t.last_stream_end, 2 * GST_SECOND, 2 * GST_MSECOND),
+      "stream time %" GST_TIME_FORMAT, GST_TIME_ARGS (t.last_stream_end));
+  fail_unless (t.worst_running_jump <= 42 * GST_USECOND,
+      "running time jumps %" GST_STIME_FORMAT,
+      GST_STIME_ARGS (t.worst_running_jump));
+  fail_unless (t.worst_stream_jump <= 42 * GST_USECOND,
+      "stream time jumps %" GST_STIME_FORMAT,
+      GST_STIME_ARGS (t.worst_stream_jump));
+}
+
+GST_END_TEST;
+
 static Suite *
 kithararesample_suite (void)
 {
@@ -1015,6 +1156,8 @@ kithararesample_suite (void)
   tcase_add_test (tc, test_bad_ratio);
   tcase_add_test (tc, test_quality_change);
   tcase_add_test (tc, test_discont);
+  tcase_add_test (tc, test_playback_rate_keeps_stream_time);
+  tcase_add_test (tc, test_playback_rate_change_continues_time);
   return s;
 }
 
