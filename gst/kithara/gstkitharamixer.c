@@ -208,27 +208,43 @@ gst_kithara_mixer_follow_service_class (GstKitharaElement * base,
 /* ------------------------------------------------------------------ */
 /* Output negotiation: what downstream wants, else the best input */
 
-/* The highest rate and the most channels among the inputs' caps. */
+/* Raises @rate and @channels to those of @caps where they are higher. */
 static void
-best_input_format (GstKitharaMixer * self, gint * rate, gint * channels)
+widen_format (GstCaps * caps, gint * rate, gint * channels)
+{
+  GstStructure *s;
+  gint r = 0, c = 0;
+
+  if (caps == NULL || gst_caps_is_empty (caps))
+    return;
+  s = gst_caps_get_structure (caps, 0);
+  if (gst_structure_get_int (s, "rate", &r) && r > *rate)
+    *rate = r;
+  if (gst_structure_get_int (s, "channels", &c) && c > *channels)
+    *channels = c;
+}
+
+/* The highest rate and the most channels among the inputs' caps: @handling
+ * (those of the caps event being handled, if any: its pad makes them
+ * current only when its event function has returned, which may be after
+ * the worker took the event from the inlet), and each pad's current caps,
+ * or those it handled last. */
+static void
+best_input_format (GstKitharaMixer * self, GstCaps * handling, gint * rate,
+    gint * channels)
 {
   guint i;
 
   *rate = 0;
   *channels = 0;
+  widen_format (handling, rate, channels);
   for (i = 0; i < self->pads->len; i++) {
     GstCaps *caps = gst_pad_get_current_caps (GST_PAD (PAD (self, i)));
-    GstStructure *s;
-    gint r = 0, c = 0;
 
-    if (caps == NULL)
-      continue;
-    s = gst_caps_get_structure (caps, 0);
-    if (gst_structure_get_int (s, "rate", &r) && r > *rate)
-      *rate = r;
-    if (gst_structure_get_int (s, "channels", &c) && c > *channels)
-      *channels = c;
-    gst_caps_unref (caps);
+    if (caps == NULL && PAD (self, i)->caps)
+      caps = gst_caps_ref (PAD (self, i)->caps);
+    widen_format (caps, rate, channels);
+    gst_clear_caps (&caps);
   }
 }
 
@@ -236,7 +252,7 @@ best_input_format (GstKitharaMixer * self, gint * rate, gint * channels)
  * format (as audiomixer: a later, better deck does not degrade to a first
  * deck's 8 kHz mono); else 48 kHz stereo. */
 static GstCaps *
-choose_output_caps (GstKitharaMixer * self)
+choose_output_caps (GstKitharaMixer * self, GstCaps * handling)
 {
   GstCaps *templ = gst_pad_get_pad_template_caps (self->srcpad);
   GstCaps *peer = gst_pad_peer_query_caps (self->srcpad, templ);
@@ -249,7 +265,7 @@ choose_output_caps (GstKitharaMixer * self)
     gst_caps_unref (peer);
     return NULL;
   }
-  best_input_format (self, &rate, &channels);
+  best_input_format (self, handling, &rate, &channels);
   like_inputs = gst_caps_new_empty_simple ("audio/x-raw");
   if (rate > 0)
     gst_caps_set_simple (like_inputs, "rate", G_TYPE_INT, rate, NULL);
@@ -294,12 +310,13 @@ convert_inputs (GstKitharaMixer * self)
   }
 }
 
-/* Chooses the output format: at the first input caps, and again when
- * downstream asks (RECONFIGURE) and no longer takes the current one. */
+/* Chooses the output format: at the first input caps (@handling), and
+ * again when downstream asks (RECONFIGURE) and no longer takes the
+ * current one. */
 static gboolean
-configure_output (GstKitharaMixer * self)
+configure_output (GstKitharaMixer * self, GstCaps * handling)
 {
-  GstCaps *caps = choose_output_caps (self);
+  GstCaps *caps = choose_output_caps (self, handling);
   GstAudioInfo old = self->out_info;
   GstClockTime block_time;
 
@@ -357,7 +374,7 @@ reconfigure_if_asked (GstKitharaMixer * self)
   if (accepted)
     return TRUE;
   GST_DEBUG_OBJECT (self, "downstream asks for another output format");
-  return configure_output (self);
+  return configure_output (self, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -385,7 +402,7 @@ handle_pad_event (GstKitharaMixer * self, GstKitharaMixerPad * pad,
       GstCaps *caps;
 
       gst_event_parse_caps (event, &caps);
-      if (!self->configured && !configure_output (self)) {
+      if (!self->configured && !configure_output (self, caps)) {
         pad_fail (self, pad, GST_FLOW_NOT_NEGOTIATED);
         break;
       }
@@ -444,8 +461,16 @@ fill_pad (GstKitharaMixer * self, GstKitharaMixerPad * pad)
       continue;
     }
     if (GST_IS_QUERY (item)) {
-      /* What came before it is taken into the mix. */
-      kithara_stream_query_done (GST_QUERY (item), TRUE);
+      /* An allocation query is about this input's format, not the mix's:
+       * answered here, with no proposal.  A drain (or another serialized
+       * query) follows the blocks mixed so far out through the exit: its
+       * sender learns that what it sent before has been pushed
+       * downstream, as from audiomixer. */
+      if (GST_QUERY_TYPE (item) == GST_QUERY_ALLOCATION)
+        kithara_stream_query_done (GST_QUERY (item), TRUE);
+      else
+        gst_kithara_element_push_query (GST_KITHARA_ELEMENT (self),
+            GST_QUERY (item));
       continue;
     }
     if (!pad->has_format) {
@@ -1333,12 +1358,18 @@ gst_kithara_mixer_set_property (GObject * object, guint prop_id,
 
   switch (prop_id) {
     case PROP_BLOCK_TIME:
+      if (gst_kithara_element_refuse_while_running (GST_ELEMENT (self),
+              pspec, value))
+        break;
       GST_OBJECT_LOCK (self);
       self->block_time = g_value_get_uint64 (value);
       GST_OBJECT_UNLOCK (self);
       apply_capacity (self);
       break;
     case PROP_LATENCY:
+      if (gst_kithara_element_refuse_while_running (GST_ELEMENT (self),
+              pspec, value))
+        break;
       GST_OBJECT_LOCK (self);
       self->latency = g_value_get_uint64 (value);
       GST_OBJECT_UNLOCK (self);

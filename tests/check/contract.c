@@ -432,6 +432,52 @@ GST_START_TEST (test_seeking_query_at_exits)
 
 GST_END_TEST;
 
+/* A property that only applies at the start of a stream (flagged
+ * "changeable in NULL, READY") set while playing is refused with a
+ * warning and reads back as the value in effect; in READY it is taken. */
+static void
+assert_refused_while_playing (GstElement * element, const gchar * property,
+    const gchar * wanted)
+{
+  GValue before = G_VALUE_INIT, after = G_VALUE_INIT;
+  gchar *a, *b;
+
+  g_object_get_property (G_OBJECT (element), property, &before);
+  ASSERT_WARNING (gst_util_set_object_arg (G_OBJECT (element), property,
+          wanted));
+  g_object_get_property (G_OBJECT (element), property, &after);
+  a = g_strdup_value_contents (&before);
+  b = g_strdup_value_contents (&after);
+  fail_unless_equals_string (b, a);
+  g_free (a);
+  g_free (b);
+  g_value_unset (&before);
+  g_value_unset (&after);
+}
+
+GST_START_TEST (test_ready_only_properties_refused_while_running)
+{
+  GstElement *p = kc_parse ("audiotestsrc ! " F32_STEREO
+      " ! kitharaeq name=e context=first ! kitharasink name=sink");
+  GstElement *e = kc_child (p, "e"), *sink = kc_child (p, "sink");
+  gchar *context = NULL;
+
+  kc_set_state_sync (p, GST_STATE_PLAYING);
+  assert_refused_while_playing (e, "context", "second");
+  assert_refused_while_playing (sink, "buffer-time", "200000000");
+  assert_refused_while_playing (sink, "caps", "audio/x-raw,format=S16LE");
+
+  kc_set_state_sync (p, GST_STATE_READY);
+  g_object_set (e, "context", "second", NULL);
+  g_object_get (e, "context", &context, NULL);
+  fail_unless_equals_string (context, "second");
+  g_free (context);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+}
+
+GST_END_TEST;
+
 static Suite *
 kithara_contract_suite (void)
 {
@@ -446,6 +492,7 @@ kithara_contract_suite (void)
   tcase_add_test (tc, test_resample_follows_reconfigure);
   tcase_add_test (tc, test_seek_through_kitharasink);
   tcase_add_test (tc, test_seeking_query_at_exits);
+  tcase_add_test (tc, test_ready_only_properties_refused_while_running);
   return s;
 }
 

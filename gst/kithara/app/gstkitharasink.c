@@ -882,13 +882,21 @@ gst_kithara_sink_set_property (GObject * object, guint prop_id,
 
   switch (prop_id) {
     case PROP_BUFFER_TIME:
+      if (gst_kithara_element_refuse_while_running (GST_ELEMENT (self),
+              pspec, value))
+        break;
       GST_OBJECT_LOCK (self);
       self->buffer_time = g_value_get_uint64 (value);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_CAPS:{
-      GstCaps *caps = g_value_dup_boxed (value);
-      GstCaps *templ = gst_static_pad_template_get_caps (&sink_template);
+      GstCaps *caps, *templ;
+
+      if (gst_kithara_element_refuse_while_running (GST_ELEMENT (self),
+              pspec, value))
+        break;
+      caps = g_value_dup_boxed (value);
+      templ = gst_static_pad_template_get_caps (&sink_template);
 
       /* Refused at once rather than at link time: caps the ring cannot
        * hold (U8, planar, ...) would never negotiate. */

@@ -1070,6 +1070,39 @@ build_stats (GstKitharaElement * self)
   return s;
 }
 
+/**
+ * gst_kithara_element_refuse_while_running:
+ * @element: the element whose property is being set
+ * @pspec: a property flagged %GST_PARAM_MUTABLE_READY
+ * @value: the value asked for
+ *
+ * For set_property: above READY (or on the way there) such a value would
+ * not apply to the stream under way, so it is refused with a warning and
+ * the caller keeps the old one (as filesrc does for its location); a
+ * read then says what is in effect.  Takes the object lock.
+ *
+ * Returns: %TRUE when the caller must not apply @value
+ */
+gboolean
+gst_kithara_element_refuse_while_running (GstElement * element,
+    GParamSpec * pspec, const GValue * value)
+{
+  gboolean running;
+  gchar *wanted;
+
+  GST_OBJECT_LOCK (element);
+  running = GST_STATE (element) > GST_STATE_READY ||
+      GST_STATE_NEXT (element) > GST_STATE_READY;
+  GST_OBJECT_UNLOCK (element);
+  if (!running)
+    return FALSE;
+  wanted = g_strdup_value_contents (value);
+  g_warning ("%s: \"%s\" can only be changed in the NULL or READY state: "
+      "%s ignored", GST_ELEMENT_NAME (element), pspec->name, wanted);
+  g_free (wanted);
+  return TRUE;
+}
+
 static void
 gst_kithara_element_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -1079,6 +1112,9 @@ gst_kithara_element_set_property (GObject * object, guint prop_id,
 
   switch (prop_id) {
     case PROP_CONTEXT:
+      if (gst_kithara_element_refuse_while_running (GST_ELEMENT (self),
+              pspec, value))
+        break;
       GST_OBJECT_LOCK (self);
       g_free (priv->context);
       priv->context = g_value_dup_string (value);

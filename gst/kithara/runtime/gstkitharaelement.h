@@ -116,6 +116,9 @@ void gst_kithara_element_set_followed_class (GstKitharaElement * self,
 KitharaServiceClass gst_kithara_element_get_service_class (GstKitharaElement *
     self);
 
+gboolean gst_kithara_element_refuse_while_running (GstElement * element,
+    GParamSpec * pspec, const GValue * value);
+
 G_END_DECLS
 
 #endif /* __GST_KITHARA_ELEMENT_H__ */
