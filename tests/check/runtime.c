@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kitharaworker.h"
+#include "gstkitharaelement.h"
 #include "kitharacheck.h"
 
 /* ------------------------------------------------------------------ */
@@ -1063,10 +1064,18 @@ GST_START_TEST (test_state_change_from_worker)
   gst_element_get_state (p, &state, NULL, GST_CLOCK_TIME_NONE);
   fail_unless_equals_int (state, GST_STATE_NULL);
 
-  /* And it can start again.  The probe goes in once the start is through:
-   * that waited for the first tick to end, which a probe added earlier
-   * could still join (a pad calls probes added during its callbacks), to
+  /* And it can start again, once the tick that stopped it has ended:
+   * after the probe, that tick's push goes on into the next element (a
+   * pad does not look at its flushing flag again after its probes), and
+   * must not reach it restarted, with no stream-start yet.  A stock
+   * streaming thread that stops its own pipeline has the same rule.  The
+   * probe goes in once the start is through: a probe added earlier could
+   * join that tick (a pad calls probes added during its callbacks) and
    * wait there for the state lock this thread holds. */
+  kithara_node_lock_tick (gst_kithara_element_get_node (GST_KITHARA_ELEMENT
+          (kc_child (p, "e"))));
+  kithara_node_unlock_tick (gst_kithara_element_get_node (GST_KITHARA_ELEMENT
+          (kc_child (p, "e"))));
   gst_element_set_state (p, GST_STATE_PLAYING);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, stop_from_worker, &done,
       NULL);
