@@ -7,7 +7,9 @@ set -eu
 
 # Build: compiler and C library headers (gcc only recommends them), meson.
 # Tests: gst-inspect-1.0 (tools); audiotestsrc, decodebin, vorbisenc, opusenc
-# (base); flacenc, lamemp3enc, wavenc (good); Python with PyGObject for the
+# (base); flacenc, lamemp3enc, wavenc, id3v2mux, matroskamux (good); libav's
+# decoders, among which kitharadecode must choose as decodebin does (every
+# MPEG audio decoder ranks marginal); Python with PyGObject for the
 # docs and install checks and examples/decks.py (typelibs: Gst and
 # GstController in gir1.2-gstreamer-1.0, GstPbutils in
 # gir1.2-gst-plugins-base-1.0).
@@ -17,6 +19,7 @@ PACKAGES="
   gcc libc6-dev pkg-config meson ninja-build
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-libav
   gstreamer1.0-alsa
   libsamplerate0-dev
   python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0

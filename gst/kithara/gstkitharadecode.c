@@ -4,12 +4,16 @@
  * @title: kitharadecode
  *
  * Decodes any audio stream GStreamer can parse to raw audio, on the
- * kithara worker.  Inside, a parsebin, the decoder ranked best for the
- * stream it exposes (none for raw PCM) and, when downstream needs another
- * sample format, an audioconvert run synchronously in the tick: no
- * multiqueue, no internal threads.  The first audio stream is decoded (or
- * the one chosen with #GstKitharaDecode:audio-stream); other streams are
- * dropped.
+ * kithara worker.  Inside, a parsebin, a decoder for the stream it
+ * exposes (none for raw PCM) and, when downstream needs another sample
+ * format, an audioconvert run synchronously in the tick: no multiqueue,
+ * no internal threads.  The decoder is chosen as decodebin chooses it:
+ * from the stream's fixed caps, best rank first, the next one tried when
+ * one fails to link, start or take the caps (kitharadecodeplug.c).  The
+ * first audio stream is decoded (or the one chosen with
+ * #GstKitharaDecode:audio-stream); other streams are dropped.  What the
+ * private chain posts reaches the bus as a bin would pass it up, from the
+ * element that posted it.
  *
  * When upstream allows pull mode (filesrc, giosrc), the chain pulls
  * through the node as it would under decodebin: typefind, then the
@@ -36,9 +40,10 @@
 #include <gst/pbutils/pbutils.h>
 #include "gstkitharadecode.h"
 #include "gstkitharaelements.h"
+#include "kitharadecodeplug.h"
 #include "kitharatickpool.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_kithara_decode_debug);
+GST_DEBUG_CATEGORY (gst_kithara_decode_debug);
 #define GST_CAT_DEFAULT gst_kithara_decode_debug
 
 #define DEFAULT_AUDIO_STREAM 0
@@ -64,6 +69,9 @@ struct _GstKitharaDecode
   KitharaTickPool *tasks;       /* runs the chain's streaming tasks */
   GList *discards;              /* pads eating the streams not decoded */
   GstPad *linked_pad;           /* the parsebin pad being decoded */
+  gulong caps_probe;            /* on linked_pad, until its caps are fixed */
+  GstElement *trying;           /* a decoder being tried (atomic) */
+  GString *plug_why;            /* why the decoders tried so far failed */
   GList *candidates;            /* audio pads that may come next (chained) */
   gboolean linked_ended;        /* the decoded stream sent EOS */
   GstEvent *pending_eos;        /* held until the whole input is drained */
@@ -214,32 +222,39 @@ feed_query (GstPad * pad, GstObject * parent, GstQuery * query)
 /* ------------------------------------------------------------------ */
 /* Autoplugging, on parsebin's pad-added (synchronously in a tick). */
 
-static GstElement *
-make_decoder_for (GstKitharaDecode * self, GstCaps * caps)
+/* No stream was chosen: there is no audio, or not as many audio streams
+ * as audio-stream asks for. */
+static void
+no_stream_found (GstKitharaDecode * self)
 {
-  GList *all, *usable, *l;
-  GstElement *decoder = NULL;
+  gint wanted;
 
-  all = gst_element_factory_list_get_elements (GST_ELEMENT_FACTORY_TYPE_DECODER
-      | GST_ELEMENT_FACTORY_TYPE_MEDIA_AUDIO, GST_RANK_MARGINAL);
-  usable = gst_element_factory_list_filter (all, caps, GST_PAD_SINK, FALSE);
-  usable = g_list_sort (usable, gst_plugin_feature_rank_compare_func);
-  for (l = usable; l && decoder == NULL; l = l->next) {
-    decoder = gst_element_factory_create (l->data, NULL);
-    if (decoder && !gst_bin_add (GST_BIN (self->bin), decoder)) {
-      gst_object_unref (decoder);
-      decoder = NULL;
-    }
-  }
-  gst_plugin_feature_list_free (usable);
-  gst_plugin_feature_list_free (all);
-  return decoder;
+  if (self->failed)
+    return;
+  self->failed = TRUE;
+  GST_OBJECT_LOCK (self);
+  wanted = self->audio_stream;
+  GST_OBJECT_UNLOCK (self);
+  if (self->audio_pads_seen == 0)
+    GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
+        ("No audio stream found in the input."), (NULL));
+  else
+    GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
+        ("The input has %u audio stream%s: there is no audio stream %d "
+            "(audio-stream counts from 0).", self->audio_pads_seen,
+            self->audio_pads_seen == 1 ? "" : "s", wanted), (NULL));
 }
 
 static GstFlowReturn
 discard_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
+  GstKitharaDecode *self = gst_pad_get_element_private (pad);
+
   gst_buffer_unref (buf);
+  /* parsebin exposes all the streams of the input before any data
+   * flows: if none was chosen by now, none will be. */
+  if (!self->linked_once)
+    no_stream_found (self);
   return GST_FLOW_OK;
 }
 
@@ -258,6 +273,7 @@ drop_stream (GstKitharaDecode * self, GstPad * pad)
 {
   GstPad *discard = gst_pad_new ("discard", GST_PAD_SINK);
 
+  gst_pad_set_element_private (discard, self);
   gst_pad_set_chain_function (discard, discard_chain);
   gst_pad_set_event_function (discard, discard_event);
   gst_pad_set_active (discard, TRUE);
@@ -306,10 +322,19 @@ remove_decoder (GstKitharaDecode * self)
 {
   if (self->decoder == NULL)
     return;
-  gst_element_set_locked_state (self->decoder, TRUE);
-  gst_element_set_state (self->decoder, GST_STATE_NULL);
-  gst_bin_remove (GST_BIN (self->bin), self->decoder);
+  kithara_decode_plug_remove (GST_BIN (self->bin), self->decoder);
   self->decoder = NULL;
+}
+
+/* The stream decoded so far is no longer @linked_pad's: nor is a wait
+ * for its caps. */
+static void
+forget_linked_pad (GstKitharaDecode * self)
+{
+  if (self->linked_pad && self->caps_probe)
+    gst_pad_remove_probe (self->linked_pad, self->caps_probe);
+  self->caps_probe = 0;
+  gst_clear_object (&self->linked_pad);
 }
 
 /* Whether downstream takes every format @srcpad may produce: then the
@@ -354,55 +379,123 @@ route_to_capture (GstKitharaDecode * self, GstPad * srcpad)
   return ok;
 }
 
+static gboolean
+link_decoder_out (GstPad * decoder_src, gpointer user_data)
+{
+  return route_to_capture (user_data, decoder_src);
+}
+
 static void
-link_audio_pad (GstKitharaDecode * self, GstPad * pad)
+report_no_decoder (GstKitharaDecode * self, GstCaps * caps, const gchar * why)
+{
+  gchar *desc = gst_pb_utils_get_codec_description (caps);
+
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_missing_decoder_message_new (GST_ELEMENT (self), caps));
+  if (!self->failed)
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("No decoder available for %s.", desc ? desc : "this stream"),
+        ("%" GST_PTR_FORMAT ": %s", caps, why));
+  self->failed = TRUE;
+  g_free (desc);
+}
+
+/* Tries the decoders that may take @caps, best first, until one takes
+ * the stream (see kitharadecodeplug.c).  The errors a candidate posts
+ * meanwhile only say why it is not the one.  What it passed on before it
+ * failed (the stream-start) stays queued: audioconvert, if in between,
+ * does not pass the same sticky event on twice. */
+static void
+plug_decoder (GstKitharaDecode * self, GstPad * pad, GstCaps * caps)
+{
+  GList *candidates = kithara_decode_plug_candidates (caps), *l;
+  GString *why = g_string_new (NULL);
+
+  self->plug_why = why;
+  for (l = candidates; l && self->decoder == NULL; l = l->next)
+    self->decoder = kithara_decode_plug_try (GST_BIN (self->bin), l->data,
+        pad, caps, link_decoder_out, self, &self->trying, why);
+  self->plug_why = NULL;
+
+  if (self->decoder)
+    GST_DEBUG_OBJECT (self, "decoding with %" GST_PTR_FORMAT, self->decoder);
+  else
+    report_no_decoder (self, caps, candidates ? why->str : "no candidate");
+  gst_plugin_feature_list_free (candidates);
+  g_string_free (why, TRUE);
+}
+
+/* Connects the decoded stream, its caps fixed now: raw audio straight to
+ * the capture pad, anything else through a decoder. */
+static void
+plug_stream (GstKitharaDecode * self, GstPad * pad, GstCaps * caps)
+{
+  GST_DEBUG_OBJECT (self, "connecting %" GST_PTR_FORMAT, caps);
+  if (!gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "audio/x-raw")) {
+    plug_decoder (self, pad, caps);
+  } else if (!route_to_capture (self, pad)) {
+    if (!self->failed)
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+          ("could not link %" GST_PTR_FORMAT, caps));
+    self->failed = TRUE;
+  }
+}
+
+/* On the chosen pad until its caps are fixed.  In the tick, inside the
+ * push of the event: the decoder plugged here gets the caps event right
+ * after (with the sticky events before it). */
+static GstPadProbeReturn
+wait_for_caps (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstKitharaDecode *self = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstCaps *caps;
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:
+      gst_event_parse_caps (event, &caps);
+      if (!gst_caps_is_fixed (caps))
+        return GST_PAD_PROBE_OK;
+      self->caps_probe = 0;
+      plug_stream (self, pad, caps);
+      return GST_PAD_PROBE_REMOVE;
+    case GST_EVENT_EOS:
+      /* Over before it had any caps: an empty stream, nothing to plug. */
+      self->caps_probe = 0;
+      self->linked_ended = TRUE;
+      gst_event_replace (&self->pending_eos, event);
+      return GST_PAD_PROBE_REMOVE;
+    default:
+      return GST_PAD_PROBE_OK;
+  }
+}
+
+/* @pad carries the stream to decode.  As decodebin, the decoder is
+ * chosen from fixed caps only: a parser may expose its pad before it has
+ * read a frame (behind an ID3 tag, from a container), when its caps still
+ * span every layer and rate, which decoders of other layers intersect. */
+static void
+choose_stream (GstKitharaDecode * self, GstPad * pad)
 {
   GstCaps *caps = gst_pad_get_current_caps (pad);
-  GstPad *decoder_src = NULL, *decoder_sink = NULL;
-  gboolean ok;
-
-  if (caps == NULL)
-    caps = gst_pad_query_caps (pad, NULL);
 
   remove_decoder (self);
-  if (gst_structure_has_name (gst_caps_get_structure (caps, 0),
-          "audio/x-raw")) {
-    ok = route_to_capture (self, pad);
-  } else {
-    self->decoder = make_decoder_for (self, caps);
-    if (self->decoder == NULL) {
-      gchar *desc = gst_pb_utils_get_codec_description (caps);
+  forget_linked_pad (self);
+  self->linked_pad = gst_object_ref (pad);
+  self->linked_once = TRUE;
+  self->linked_ended = FALSE;
+  gst_clear_event (&self->pending_eos);
 
-      gst_element_post_message (GST_ELEMENT (self),
-          gst_missing_decoder_message_new (GST_ELEMENT (self), caps));
-      GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-          ("No decoder available for %s.", desc ? desc : "this stream"),
-          ("no decoder for %" GST_PTR_FORMAT, caps));
-      self->failed = TRUE;
-      g_free (desc);
-      gst_caps_unref (caps);
-      return;
-    }
-    gst_element_sync_state_with_parent (self->decoder);
-    decoder_src = gst_element_get_static_pad (self->decoder, "src");
-    decoder_sink = gst_element_get_static_pad (self->decoder, "sink");
-    ok = route_to_capture (self, decoder_src) &&
-        gst_pad_link (pad, decoder_sink) == GST_PAD_LINK_OK;
-    gst_object_unref (decoder_src);
-    gst_object_unref (decoder_sink);
-  }
-
-  if (!ok) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("could not link %" GST_PTR_FORMAT, caps));
-    self->failed = TRUE;
+  if (caps && gst_caps_is_fixed (caps)) {
+    plug_stream (self, pad, caps);
   } else {
-    gst_object_replace ((GstObject **) & self->linked_pad, GST_OBJECT (pad));
-    self->linked_once = TRUE;
-    self->linked_ended = FALSE;
-    gst_clear_event (&self->pending_eos);
+    GST_DEBUG_OBJECT (self, "waiting for fixed caps on %" GST_PTR_FORMAT,
+        pad);
+    self->caps_probe = gst_pad_add_probe (pad,
+        GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, wait_for_caps, self, NULL);
   }
-  gst_caps_unref (caps);
+  gst_clear_caps (&caps);
 }
 
 /* Takes the first audio stream waiting in the wings (see pad-added). */
@@ -417,7 +510,7 @@ link_next_candidate (GstKitharaDecode * self)
   self->candidates = g_list_delete_link (self->candidates, self->candidates);
   release_dropped (self, next);
   GST_DEBUG_OBJECT (self, "taking over %" GST_PTR_FORMAT, next);
-  link_audio_pad (self, next);
+  choose_stream (self, next);
   gst_object_unref (next);
 }
 
@@ -438,7 +531,7 @@ parsebin_pad_removed (GstElement * parsebin, GstPad * pad, gpointer user_data)
   if (release_dropped (self, pad) || self->linked_pad != pad)
     return;
   GST_DEBUG_OBJECT (self, "decoded stream went away");
-  gst_clear_object (&self->linked_pad);
+  forget_linked_pad (self);
   if (self->chain_ready)        /* not while the chain is taken down */
     link_next_candidate (self);
 }
@@ -454,8 +547,7 @@ switch_to (GstKitharaDecode * self, GstPad * pad)
     gst_pad_unlink (self->linked_pad, peer);
     gst_object_unref (peer);
   }
-  gst_clear_object (&self->linked_pad);
-  link_audio_pad (self, pad);
+  choose_stream (self, pad);
 }
 
 static gboolean
@@ -491,7 +583,7 @@ parsebin_pad_added (GstElement * parsebin, GstPad * pad, gpointer user_data)
     if (!self->linked_once && (gint) self->audio_pads_seen++ < wanted)
       drop_stream (self, pad);
     else
-      link_audio_pad (self, pad);
+      choose_stream (self, pad);
   } else if (self->linked_ended) {
     switch_to (self, pad);
   } else {
@@ -503,8 +595,10 @@ parsebin_pad_added (GstElement * parsebin, GstPad * pad, gpointer user_data)
   }
 }
 
-/* The private chain's bin: it has no bus; what its elements report is
- * relayed as this element's own messages, everything else is dropped. */
+/* The private chain's bin.  Its parent is the element (so the path of
+ * what is inside reads pipeline/kitharadecode/chain/...), but it is no
+ * child of a bin and has no bus: it relays what its elements post, as a
+ * bin does, through the element, their messages unchanged. */
 #define KITHARA_TYPE_DECODE_CHAIN (kithara_decode_chain_get_type ())
 G_DECLARE_FINAL_TYPE (KitharaDecodeChain, kithara_decode_chain, KITHARA,
     DECODE_CHAIN, GstBin)
@@ -517,48 +611,102 @@ struct _KitharaDecodeChain
 
 G_DEFINE_TYPE (KitharaDecodeChain, kithara_decode_chain, GST_TYPE_BIN);
 
+/* One failure, one error: what the chain's other elements report after
+ * the first (a demuxer's "internal data stream error" when the decoder
+ * refused its data) only follows from it.  A decoder being tried fails
+ * quietly: the next one is tried. */
+static void
+relay_error (GstKitharaDecode * self, GstMessage * msg)
+{
+  GstElement *trying = g_atomic_pointer_get (&self->trying);
+  GstObject *src = GST_MESSAGE_SRC (msg);
+  GError *err = NULL;
+
+  gst_message_parse_error (msg, &err, NULL);
+  if (trying && src && gst_object_has_as_ancestor (src, GST_OBJECT (trying))) {
+    GST_DEBUG_OBJECT (self, "candidate %s failed: %s", GST_OBJECT_NAME (src),
+        err->message);
+    if (self->plug_why)
+      g_string_append_printf (self->plug_why, "%s: %s\n",
+          GST_OBJECT_NAME (src), err->message);
+    gst_message_unref (msg);
+  } else if (self->failed) {
+    GST_DEBUG_OBJECT (self, "after the error: %s", err->message);
+    gst_message_unref (msg);
+  } else {
+    self->failed = TRUE;
+    gst_element_post_message (GST_ELEMENT (self), msg);
+  }
+  g_clear_error (&err);
+}
+
+/* As a bin, answers from the contexts the element was given. */
+static gboolean
+answer_need_context (GstKitharaDecode * self, GstMessage * msg)
+{
+  const gchar *type;
+  GstContext *context;
+
+  if (!GST_IS_ELEMENT (GST_MESSAGE_SRC (msg)) ||
+      !gst_message_parse_context_type (msg, &type))
+    return FALSE;
+  context = gst_element_get_context (GST_ELEMENT (self), type);
+  if (context == NULL)
+    return FALSE;
+  gst_element_set_context (GST_ELEMENT (GST_MESSAGE_SRC (msg)), context);
+  gst_context_unref (context);
+  return TRUE;
+}
+
 static void
 kithara_decode_chain_handle_message (GstBin * bin, GstMessage * msg)
 {
   GstKitharaDecode *self = KITHARA_DECODE_CHAIN (bin)->owner;
-  GError *err = NULL;
-  gchar *debug = NULL;
 
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_STREAM_STATUS:
       /* A streaming task is being created: it gets no thread, our tick
-       * runs it. */
+       * runs it (an application must not hand it a thread pool). */
       kithara_tick_pool_adopt (self->tasks, msg);
       break;
     case GST_MESSAGE_ERROR:
-      /* One failure, one error: what the chain's other elements report
-       * after the first (a demuxer's "internal data stream error" when the
-       * decoder refused its data) only follows from it. */
-      gst_message_parse_error (msg, &err, &debug);
-      if (self->failed) {
-        GST_DEBUG_OBJECT (self, "after the error: %s (%s)", err->message,
-            debug);
+      relay_error (self, msg);
+      return;
+    case GST_MESSAGE_NEED_CONTEXT:
+      if (answer_need_context (self, msg))
         break;
-      }
-      self->failed = TRUE;
-      gst_element_post_message (GST_ELEMENT (self),
-          gst_message_new_error (GST_OBJECT (self), err, debug));
-      break;
-    case GST_MESSAGE_WARNING:
-      gst_message_parse_warning (msg, &err, &debug);
-      gst_element_post_message (GST_ELEMENT (self),
-          gst_message_new_warning (GST_OBJECT (self), err, debug));
-      break;
-    case GST_MESSAGE_ELEMENT:
-    case GST_MESSAGE_TAG:
-      gst_element_post_message (GST_ELEMENT (self), gst_message_ref (msg));
+      gst_element_post_message (GST_ELEMENT (self), msg);
+      return;
+    case GST_MESSAGE_ASYNC_START:
+    case GST_MESSAGE_ASYNC_DONE:
+    case GST_MESSAGE_STRUCTURE_CHANGE:
+    case GST_MESSAGE_STATE_DIRTY:
+    case GST_MESSAGE_EOS:
+    case GST_MESSAGE_STREAM_START:
+    case GST_MESSAGE_CLOCK_PROVIDE:
+    case GST_MESSAGE_CLOCK_LOST:
+      /* The chain's own business (its state, which no sink makes async;
+       * its links; the end of streams, which reaches the element as
+       * events), or clocks the pipeline cannot select: it does not
+       * contain their elements. */
       break;
     default:
-      break;
+      /* Everything else a bin passes up (warnings, tags, element
+       * messages, durations, latency, contexts, stream collections,
+       * segment start and done...), from its original source. */
+      gst_element_post_message (GST_ELEMENT (self), msg);
+      return;
   }
-  g_clear_error (&err);
-  g_free (debug);
   gst_message_unref (msg);
+}
+
+/* A bin tells the bins above it about elements added deep inside; the
+ * element above this one is no bin, and the pipeline does not contain
+ * these elements. */
+static void
+kithara_decode_chain_deep_element (GstBin * bin, GstBin * sub_bin,
+    GstElement * child)
+{
 }
 
 static void
@@ -569,7 +717,11 @@ kithara_decode_chain_init (KitharaDecodeChain * chain)
 static void
 kithara_decode_chain_class_init (KitharaDecodeChainClass * klass)
 {
-  GST_BIN_CLASS (klass)->handle_message = kithara_decode_chain_handle_message;
+  GstBinClass *bin_class = GST_BIN_CLASS (klass);
+
+  bin_class->handle_message = kithara_decode_chain_handle_message;
+  bin_class->deep_element_added = kithara_decode_chain_deep_element;
+  bin_class->deep_element_removed = kithara_decode_chain_deep_element;
 }
 
 static gboolean
@@ -584,6 +736,7 @@ build_chain (GstKitharaDecode * self)
       "kitharadecode-chain", NULL);
   KITHARA_DECODE_CHAIN (self->bin)->owner = self;
   gst_object_ref_sink (self->bin);
+  gst_object_set_parent (GST_OBJECT (self->bin), GST_OBJECT (self));
   self->parsebin = gst_element_factory_make ("parsebin", NULL);
   self->convert = gst_element_factory_make ("audioconvert", NULL);
   if (self->parsebin == NULL || self->convert == NULL) {
@@ -593,6 +746,7 @@ build_chain (GstKitharaDecode * self)
       gst_object_unref (gst_object_ref_sink (self->parsebin));
     if (self->convert)
       gst_object_unref (gst_object_ref_sink (self->convert));
+    gst_object_unparent (GST_OBJECT (self->bin));
     gst_clear_object (&self->bin);
     return FALSE;
   }
@@ -631,11 +785,12 @@ destroy_chain (GstKitharaDecode * self)
   kithara_tick_pool_clear (self->tasks);
   gst_clear_object (&self->tasks);
   release_all_dropped (self);
-  gst_clear_object (&self->linked_pad);
+  forget_linked_pad (self);
   g_list_free_full (g_steal_pointer (&self->candidates), gst_object_unref);
   self->decoder = NULL;
   gst_clear_object (&self->feed_pad);
   gst_clear_object (&self->capture_pad);
+  gst_object_unparent (GST_OBJECT (self->bin));
   gst_clear_object (&self->bin);
 }
 
@@ -651,7 +806,7 @@ reset_chain (GstKitharaDecode * self)
   kithara_tick_pool_clear (self->tasks);
   release_all_dropped (self);
   remove_decoder (self);
-  gst_clear_object (&self->linked_pad);
+  forget_linked_pad (self);
   g_list_free_full (g_steal_pointer (&self->candidates), gst_object_unref);
   gst_clear_event (&self->pending_eos);
   self->linked_ended = FALSE;
@@ -773,10 +928,7 @@ fed (GstKitharaDecode * self, GstFlowReturn ret)
         feed_eos (self);
       return KITHARA_TICK_PROGRESS;
     case GST_FLOW_NOT_LINKED:
-      if (!self->failed)
-        GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
-            ("No audio stream found in the input."), (NULL));
-      self->failed = TRUE;
+      no_stream_found (self);
       break;
     default:
       if (!self->failed)
@@ -1008,6 +1160,9 @@ gst_kithara_decode_set_property (GObject * object, guint prop_id,
 
   switch (prop_id) {
     case PROP_AUDIO_STREAM:
+      if (gst_kithara_element_refuse_while_running (GST_ELEMENT (self),
+              pspec, value))
+        break;
       GST_OBJECT_LOCK (self);
       self->audio_stream = g_value_get_int (value);
       GST_OBJECT_UNLOCK (self);
@@ -1091,9 +1246,9 @@ gst_kithara_decode_class_init (GstKitharaDecodeClass * klass)
   g_object_class_install_property (gobject_class, PROP_AUDIO_STREAM,
       g_param_spec_int ("audio-stream", "Audio stream",
           "Index of the audio stream to decode when the input has several "
-          "(0 = the first); the others are dropped", 0, G_MAXINT,
-          DEFAULT_AUDIO_STREAM, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          "(0 = the first); the others are dropped (set in NULL or READY)",
+          0, G_MAXINT, DEFAULT_AUDIO_STREAM, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);

@@ -820,8 +820,27 @@ GST_END_TEST;
 /* ------------------------------------------------------------------ */
 /* Failing and stalled inputs */
 
-/* Waits for EOS; returns the names of the elements that posted errors
- * meanwhile (after each of which it sets PLAYING again if @replay). */
+/* The element of @p that @src is, or is inside (kitharadecode relays the
+ * errors of its private chain from their source). */
+static gchar *
+element_of (GstObject * src, GstElement * p)
+{
+  GstObject *o = gst_object_ref (src), *parent;
+  gchar *name;
+
+  while ((parent = gst_object_get_parent (o)) && parent != GST_OBJECT (p)) {
+    gst_object_unref (o);
+    o = parent;
+  }
+  gst_clear_object (&parent);
+  name = gst_object_get_name (o);
+  gst_object_unref (o);
+  return name;
+}
+
+/* Waits for EOS; returns the names of the elements of @p that posted
+ * errors meanwhile (after each of which it sets PLAYING again if
+ * @replay). */
 static GPtrArray *
 wait_eos_collecting_errors (GstElement * p, gboolean replay)
 {
@@ -833,8 +852,7 @@ wait_eos_collecting_errors (GstElement * p, gboolean replay)
     gboolean eos = GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
 
     if (!eos) {
-      g_ptr_array_add (errors, g_strdup (GST_OBJECT_NAME (GST_MESSAGE_SRC
-                  (msg))));
+      g_ptr_array_add (errors, element_of (GST_MESSAGE_SRC (msg), p));
       if (replay)
         gst_element_set_state (p, GST_STATE_PLAYING);
     }
