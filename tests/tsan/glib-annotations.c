@@ -19,10 +19,16 @@
 #include <dlfcn.h>
 #include <sanitizer/tsan_interface.h>
 
+/* The real function, looked up once; the pointer is atomic, as threads
+ * race for the first call. */
 #define REAL(name) \
-  static __typeof__ (name) *real_##name; \
-  if (G_UNLIKELY (real_##name == NULL)) \
-    real_##name = (__typeof__ (name) *) dlsym (RTLD_NEXT, #name)
+  static __typeof__ (name) *found_##name; \
+  __typeof__ (name) *real_##name = \
+      __atomic_load_n (&found_##name, __ATOMIC_ACQUIRE); \
+  if (G_UNLIKELY (real_##name == NULL)) { \
+    real_##name = (__typeof__ (name) *) dlsym (RTLD_NEXT, #name); \
+    __atomic_store_n (&found_##name, real_##name, __ATOMIC_RELEASE); \
+  }
 
 void
 g_mutex_lock (GMutex * mutex)
