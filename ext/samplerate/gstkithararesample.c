@@ -208,12 +208,20 @@ make_converter (GstKitharaResample * self, GstKitharaResampleQuality quality,
   return TRUE;
 }
 
+/* Output time of output frame @frames since base_ts: counted, never
+ * accumulated. */
+static GstClockTime
+output_time_at (GstKitharaResample * self, guint64 frames)
+{
+  return self->base_ts + gst_util_uint64_scale_int (frames, GST_SECOND,
+      GST_AUDIO_INFO_RATE (&self->out_info));
+}
+
 /* Pushes @frames interleaved float frames, timestamped from the count of
  * frames since base_ts. */
 static GstFlowReturn
 push_frames (GstKitharaResample * self, const float *data, gsize frames)
 {
-  guint rate = GST_AUDIO_INFO_RATE (&self->out_info);
   gsize samples = frames * GST_AUDIO_INFO_CHANNELS (&self->out_info);
   GstBuffer *buf;
   GstMapInfo map;
@@ -230,10 +238,8 @@ push_frames (GstKitharaResample * self, const float *data, gsize frames)
     memcpy (map.data, data, samples * sizeof (float));
   gst_buffer_unmap (buf, &map);
 
-  GST_BUFFER_PTS (buf) = self->base_ts +
-      gst_util_uint64_scale_int (self->out_samples, GST_SECOND, rate);
-  end = self->base_ts + gst_util_uint64_scale_int (self->out_samples + frames,
-      GST_SECOND, rate);
+  GST_BUFFER_PTS (buf) = output_time_at (self, self->out_samples);
+  end = output_time_at (self, self->out_samples + frames);
   GST_BUFFER_DURATION (buf) = end - GST_BUFFER_PTS (buf);
   GST_BUFFER_OFFSET (buf) = self->base_offset + self->out_samples;
   GST_BUFFER_OFFSET_END (buf) = GST_BUFFER_OFFSET (buf) + frames;
@@ -391,8 +397,7 @@ change_segment_rate (GstKitharaResample * self, gdouble rate,
   const GstSegment *in =
       gst_kithara_element_get_segment (GST_KITHARA_ELEMENT (self));
   GstSegment *out = &self->out_segment;
-  GstClockTime at = self->base_ts + gst_util_uint64_scale_int
-      (self->out_samples, GST_SECOND, GST_AUDIO_INFO_RATE (&self->out_info));
+  GstClockTime at = output_time_at (self, self->out_samples);
   guint64 running, stream_time;
 
   self->segment_rate = rate;
