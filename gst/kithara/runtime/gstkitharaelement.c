@@ -15,6 +15,7 @@
 #endif
 
 #include "gstkitharaelement.h"
+#include "kitharacontext.h"
 #include "kitharaoutlet.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_kithara_element_debug);
@@ -1011,6 +1012,31 @@ gst_kithara_element_change_state (GstElement * element,
   return ret;
 }
 
+/* The scheduler's report of a slow tick, as an element message. */
+static void
+post_slow_tick (KitharaNode * node, guint64 elapsed, guint64 threshold,
+    gpointer user_data)
+{
+  GstElement *element = GST_ELEMENT (user_data);
+  GstStructure *s = gst_structure_new ("kithara-slow-tick",
+      "element", G_TYPE_STRING, GST_ELEMENT_NAME (element),
+      "duration", G_TYPE_UINT64, elapsed,
+      "threshold", G_TYPE_UINT64, threshold, NULL);
+
+  gst_element_post_message (element,
+      gst_message_new_element (GST_OBJECT (element), s));
+}
+
+/* A context configuration set on the pipeline (or on the element) sets
+ * up the worker of the context it names. */
+static void
+gst_kithara_element_set_context (GstElement * element, GstContext * context)
+{
+  kithara_context_config_apply (context);
+  GST_ELEMENT_CLASS (gst_kithara_element_parent_class)->set_context (element,
+      context);
+}
+
 static GstStructure *
 build_stats (GstKitharaElement * self)
 {
@@ -1280,6 +1306,7 @@ gst_kithara_element_init (GstKitharaElement * self)
   kithara_node_set_service_class (priv->node, DEFAULT_FOLLOWED_CLASS);
   kithara_node_set_slow_tick_threshold (priv->node,
       DEFAULT_SLOW_TICK_THRESHOLD);
+  kithara_node_set_slow_tick_func (priv->node, post_slow_tick, self);
   priv->inlet = kithara_inlet_new (priv->node);
   kithara_inlet_set_overrun_func (priv->inlet, inlet_overrun, self);
   apply_limits (self);
@@ -1318,6 +1345,8 @@ gst_kithara_element_class_init (GstKitharaElementClass * klass)
   gobject_class->get_property = gst_kithara_element_get_property;
   gobject_class->constructed = gst_kithara_element_constructed;
   gobject_class->finalize = gst_kithara_element_finalize;
+  element_class->set_context =
+      GST_DEBUG_FUNCPTR (gst_kithara_element_set_context);
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_kithara_element_change_state);
   klass->tick = default_tick;

@@ -22,6 +22,12 @@ kithara_futex_wake (gint * word)
   syscall (SYS_futex, word, FUTEX_WAKE_PRIVATE, G_MAXINT, NULL, NULL, 0);
 }
 
+void
+kithara_futex_wake_one (gint * word)
+{
+  syscall (SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
 #else /* !__linux__ */
 
 /* One lock for every word: waits are rare and short. */
@@ -43,6 +49,13 @@ kithara_futex_wake (gint * word)
   g_mutex_lock (&fallback_lock);
   g_cond_broadcast (&fallback_cond);
   g_mutex_unlock (&fallback_lock);
+}
+
+void
+kithara_futex_wake_one (gint * word)
+{
+  /* The one lock is shared by every word: wake them all. */
+  kithara_futex_wake (word);
 }
 
 #endif

@@ -16,7 +16,9 @@
 #endif
 
 #include "kitharainlet.h"
-#include "kitharaprivate.h"
+#include "kitharadebug.h"
+#include "kitharanode.h"
+#include "kitharaworker.h"
 #include "kitharastream.h"
 
 #define GST_CAT_DEFAULT kithara_runtime_debug
@@ -45,7 +47,7 @@ struct _KitharaInlet
 static void
 release_waiter (gpointer node)
 {
-  g_atomic_int_add (&((KitharaNode *) node)->outlet_waits, -1);
+  kithara_node_release (node);
   kithara_node_unref (node);
 }
 
@@ -138,7 +140,7 @@ add_waiter_locked (KitharaInlet * inlet, KitharaNode * producer)
     return;
   if (!g_ptr_array_find (inlet->waiters, producer, NULL)) {
     g_ptr_array_add (inlet->waiters, kithara_node_ref (producer));
-    g_atomic_int_inc (&producer->outlet_waits);
+    kithara_node_hold_back (producer);
   }
 }
 
@@ -158,7 +160,7 @@ take_waiters_locked (KitharaInlet * inlet)
   for (i = 0; i < inlet->waiters->len; i++) {
     KitharaNode *node = g_ptr_array_index (inlet->waiters, i);
 
-    g_atomic_int_add (&node->outlet_waits, -1);
+    kithara_node_release (node);
     g_ptr_array_add (woken, node);
   }
   g_ptr_array_set_free_func (inlet->waiters, NULL);

@@ -50,6 +50,20 @@ void kithara_node_set_slow_tick_threshold (KitharaNode * node,
     GstClockTime threshold);
 GstClockTime kithara_node_get_slow_tick_threshold (KitharaNode * node);
 
+/**
+ * KitharaSlowTickFunc:
+ * @elapsed: how long the tick took, in nanoseconds
+ * @threshold: the node's slow-tick threshold
+ *
+ * Called on the ticking thread after a tick longer than the threshold
+ * (the element layer turns it into a bus message).
+ */
+typedef void (*KitharaSlowTickFunc) (KitharaNode * node, guint64 elapsed,
+    guint64 threshold, gpointer user_data);
+
+void kithara_node_set_slow_tick_func (KitharaNode * node,
+    KitharaSlowTickFunc func, gpointer user_data);
+
 void kithara_node_get_stats (KitharaNode * node, KitharaNodeStats * stats);
 
 void kithara_node_lock_tick (KitharaNode * node);
@@ -68,6 +82,8 @@ void kithara_node_control (KitharaNode * node, KitharaControlFunc func,
 
 KitharaNode *kithara_node_get_current (void);
 void kithara_node_note_backpressure (void);
+void kithara_node_hold_back (KitharaNode * node);
+void kithara_node_release (KitharaNode * node);
 gboolean kithara_node_is_held_back (KitharaNode * node);
 
 G_END_DECLS
