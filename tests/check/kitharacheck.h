@@ -4,7 +4,22 @@
 
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
+#include <sched.h>
 #include <string.h>
+
+/* Whether this process may give a thread SCHED_FIFO (as root, with
+ * CAP_SYS_NICE or an RLIMIT_RTPRIO allowance). */
+static inline gboolean
+kc_may_use_fifo (void)
+{
+  struct sched_param param = { 1 };
+  struct sched_param normal = { 0 };
+
+  if (sched_setscheduler (0, SCHED_FIFO, &param) != 0)
+    return FALSE;
+  sched_setscheduler (0, SCHED_OTHER, &normal);
+  return TRUE;
+}
 
 static inline GstStructure *
 kc_get_stats (GstElement * element)

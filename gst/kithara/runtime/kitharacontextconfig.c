@@ -2,8 +2,8 @@
  *
  * A context starts with the settings given for its name by the
  * application (kithara_context_set_threads(), a GstContext), else by the
- * KITHARA_CONTEXTS environment variable, else one thread at normal
- * priority.  Settings given while the context runs apply at once.
+ * KITHARA_CONTEXTS environment variable (for its name, or for "*"), else
+ * one thread at normal priority.  Settings given while the context runs apply at once.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -129,6 +129,8 @@ kithara_context_settings_lookup (const gchar * context,
 
   g_mutex_lock (&settings_lock);
   s = g_hash_table_lookup (get_table_locked (), context);
+  if (s == NULL)                /* "*": every context not named */
+    s = g_hash_table_lookup (settings_table, "*");
   *settings = s ? *s : default_settings;
   g_mutex_unlock (&settings_lock);
 }

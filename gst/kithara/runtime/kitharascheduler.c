@@ -987,8 +987,12 @@ apply_config (KitharaWorker * worker, guint threads, gint realtime_priority)
   g_mutex_lock (&worker->lock);
   live_before = worker->live_threads;
   worker->target_threads = resolve_threads (threads);
-  if (worker->live_threads > worker->target_threads)
-    kick_all (worker);          /* the threads beyond it leave */
+  if (worker->live_threads > worker->target_threads) {
+    /* The threads beyond it leave after their current tick. */
+    kick_all (worker);
+    while (worker->live_threads > worker->target_threads)
+      g_cond_wait (&worker->cond, &worker->lock);
+  }
   start_threads_locked (worker);
   if (realtime_priority != worker->realtime_priority) {
     gboolean was = worker->realtime_priority > 0;
