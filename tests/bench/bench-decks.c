@@ -51,7 +51,7 @@ static gint opt_repeats = 3, opt_contexts = 1;
 static gdouble opt_seconds = 5, opt_warmup = 2, opt_eq_gain = 6;
 static gint opt_mixer_latency = 0;
 static gchar *opt_counts = NULL, *opt_rates = NULL, *opt_output = NULL;
-static gchar *opt_run = NULL;
+static gchar *opt_run = NULL, *opt_threads = NULL;
 static gboolean opt_verbose = FALSE;
 
 /* One run, as the child reports it. */
@@ -847,6 +847,8 @@ static GOptionEntry entries[] = {
       "Write PREFIX.csv and PREFIX.png (default bench-decks)", "PREFIX"},
   {"contexts", 'c', 0, G_OPTION_ARG_INT, &opt_contexts,
       "Kithara worker contexts the decks are spread over (default 1)", "K"},
+  {"threads", 't', 0, G_OPTION_ARG_STRING, &opt_threads,
+      "Threads of every kithara context: N or auto (default 1)", "T"},
   {"mixer-latency", 'l', 0, G_OPTION_ARG_INT, &opt_mixer_latency,
       "kitharamixer's latency (default: the element's, 50 ms)", "MS"},
   {"eq-gain", 'g', 0, G_OPTION_ARG_DOUBLE, &opt_eq_gain,
@@ -892,6 +894,13 @@ main (int argc, char **argv)
     return 0;
   }
   self_path = argv[0];
+  /* The runs are child processes: they inherit the setting. */
+  if (opt_threads) {
+    gchar *spec = g_strdup_printf ("*:threads=%s", opt_threads);
+
+    g_setenv ("KITHARA_CONTEXTS", spec, TRUE);
+    g_free (spec);
+  }
   counts = parse_list (opt_counts ? opt_counts : "1,16,64,200", &n_counts);
   rates = parse_list (opt_rates ? opt_rates : "44100,48000", &n_rates);
   if (opt_repeats < 1 || opt_contexts < 1 || n_counts == 0 || n_rates == 0) {
@@ -923,7 +932,8 @@ main (int argc, char **argv)
       "alternating +-%g dB) -> resample -> mix to " CAPS " -> fakesink "
       "sync=true, in real time\n"
       "  kithara: kitharadecode ! kitharaeq ! kithararesample "
-      "quality=sinc-fastest ! kitharamixer (%d worker context%s%s)\n"
+      "quality=sinc-fastest ! kitharamixer (%d worker context%s of %s "
+      "thread%s%s)\n"
       "  stock:   decodebin ! audioconvert ! F32 ! equalizer-nbands ! "
       "audioresample quality=6 ! queue (4 buffers/50 ms) ! audiomixer\n"
       "Each run a fresh process, the sides alternating, medians of %d; "
@@ -935,11 +945,14 @@ main (int argc, char **argv)
       "  rt              seconds of audio delivered per second\n"
       "  mixUR, missed   kitharamixer's underruns; deck-blocks it mixed "
       "without a late deck\n"
-      "  wkbusy, wk/blk  the mixer's worker: busy time (of one core), context "
-      "switches per block\n"
+      "  wkbusy, wk/blk  the mixer's worker: busy time (all its threads, "
+      "%% of one core), context switches (of its first thread) per block\n"
       "Targets: threads constant in N; kithara CPU at N=200 <= 1/3 of "
       "stock's; < 1 context switch per 10 ms block\n", opt_eq_gain,
-      opt_contexts, opt_contexts > 1 ? "s" : "", latency, opt_repeats,
+      opt_contexts, opt_contexts > 1 ? "s" : "",
+      opt_threads ? opt_threads : "1",
+      g_strcmp0 (opt_threads ? opt_threads : "1", "1") ? "s" : "", latency,
+      opt_repeats,
       opt_warmup, opt_seconds, opt_seconds * BLOCKS_PER_S);
   g_free (latency);
 

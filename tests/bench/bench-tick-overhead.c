@@ -1,13 +1,14 @@
 /* bench-tick-overhead: what the runtime costs per tick.
  *
- * Nodes that do nothing but report progress are ticked by one worker for
- * one second; the tick rate and the worker's CPU time per tick are the
- * scheduling cost of the runtime itself.
+ * Nodes that do nothing but report progress are ticked for one second by
+ * a context of one thread, then of two; the tick rate and the threads'
+ * CPU time per tick are the scheduling cost of the runtime itself.
  */
 #include <gst/gst.h>
 #include <stdlib.h>
 #include "kitharanode.h"
 #include "kitharaworker.h"
+#include "kitharacontext.h"
 
 static KitharaTickResult
 do_nothing (KitharaNode * node, gpointer user_data)
@@ -43,31 +44,45 @@ ticks_of (KitharaNode ** nodes, guint n)
   return total;
 }
 
-static void
-measure (guint n_nodes, gdouble seconds)
+/* CPU time of every thread of @worker. */
+static guint64
+worker_cpu_ns (KitharaWorker * worker)
 {
-  KitharaWorker *worker = kithara_worker_get ("bench-ticks");
-  KitharaNode **nodes = g_new0 (KitharaNode *, n_nodes);
   GstStructure *stats = kithara_worker_get_stats (worker);
-  guint64 ticks0, ticks1, cpu0, cpu1;
-  gint64 t0, t1;
-  gint tid = 0;
+  const GValue *ids = gst_structure_get_value (stats, "thread-ids");
+  guint64 ns = 0;
   guint i;
 
-  gst_structure_get_int (stats, "thread-id", &tid);
+  for (i = 0; i < gst_value_array_get_size (ids); i++)
+    ns += thread_cpu_ns (g_value_get_int (gst_value_array_get_value (ids,
+                i)));
   gst_structure_free (stats);
+  return ns;
+}
+
+static void
+measure (guint n_threads, guint n_nodes, gdouble seconds)
+{
+  KitharaNode **nodes = g_new0 (KitharaNode *, n_nodes);
+  KitharaWorker *worker;
+  guint64 ticks0, ticks1, cpu0, cpu1;
+  gint64 t0, t1;
+  guint i;
+
+  kithara_context_set_threads ("bench-ticks", n_threads);
+  worker = kithara_worker_get ("bench-ticks");
   for (i = 0; i < n_nodes; i++) {
     nodes[i] = kithara_node_new ("noop", NULL, do_nothing, NULL);
     kithara_worker_add_node (worker, nodes[i]);
   }
 
-  /* The measurement window. */
+  /* The measurement window (a benchmark's, not synchronisation). */
   ticks0 = ticks_of (nodes, n_nodes);
-  cpu0 = thread_cpu_ns (tid);
+  cpu0 = worker_cpu_ns (worker);
   t0 = g_get_monotonic_time ();
   g_usleep (seconds * G_USEC_PER_SEC);
   ticks1 = ticks_of (nodes, n_nodes);
-  cpu1 = thread_cpu_ns (tid);
+  cpu1 = worker_cpu_ns (worker);
   t1 = g_get_monotonic_time ();
 
   for (i = 0; i < n_nodes; i++) {
@@ -77,8 +92,8 @@ measure (guint n_nodes, gdouble seconds)
   g_free (nodes);
   kithara_worker_unref (worker);
 
-  g_print ("%6u nodes  %12.0f ticks/s  %8.1f ns CPU per tick\n", n_nodes,
-      (ticks1 - ticks0) / ((t1 - t0) / 1e6),
+  g_print ("%4u threads %6u nodes  %12.0f ticks/s  %8.1f ns CPU per tick\n",
+      n_threads, n_nodes, (ticks1 - ticks0) / ((t1 - t0) / 1e6),
       (gdouble) (cpu1 - cpu0) / MAX (ticks1 - ticks0, 1));
 }
 
@@ -86,12 +101,16 @@ int
 main (int argc, char **argv)
 {
   gdouble seconds = argc > 1 ? g_ascii_strtod (argv[1], NULL) : 1.0;
+  guint threads;
 
   gst_init (&argc, &argv);
-  g_print ("Runtime overhead: nodes that only report progress, one worker, "
-      "%.1f s each (target >= 1,000,000 ticks/s)\n", seconds);
-  measure (1, seconds);
-  measure (10, seconds);
-  measure (100, seconds);
+  g_print ("Runtime overhead: nodes that only report progress, one context "
+      "of 1 and 2 threads, %.1f s each (target >= 5,000,000 ticks/s with "
+      "1 thread)\n", seconds);
+  for (threads = 1; threads <= 2; threads++) {
+    measure (threads, 1, seconds);
+    measure (threads, 10, seconds);
+    measure (threads, 100, seconds);
+  }
   return 0;
 }
