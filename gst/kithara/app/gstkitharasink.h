@@ -10,18 +10,24 @@
 #include <gst/gst.h>
 #include <gst/audio/audio.h>
 #include "gstkitharaelement.h"
+#include "kitharaexport.h"
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_KITHARA_SINK (gst_kithara_sink_get_type ())
+KITHARA_API
 G_DECLARE_FINAL_TYPE (GstKitharaSink, gst_kithara_sink, GST, KITHARA_SINK,
     GstKitharaElement)
 
+KITHARA_API
 gsize gst_kithara_sink_read (GstKitharaSink * sink, gpointer data,
     gsize frames);
 
+KITHARA_API
 gboolean gst_kithara_sink_get_audio_info (GstKitharaSink * sink,
     GstAudioInfo * info);
+
+KITHARA_API
 guint64 gst_kithara_sink_get_underruns (GstKitharaSink * sink);
 
 G_END_DECLS

@@ -11,10 +11,12 @@
 #include "kitharaworker.h"
 #include "kitharaserviceclass.h"
 #include "kitharastream.h"
+#include "kitharaexport.h"
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_KITHARA_ELEMENT (gst_kithara_element_get_type ())
+KITHARA_API
 G_DECLARE_DERIVABLE_TYPE (GstKitharaElement, gst_kithara_element, GST,
     KITHARA_ELEMENT, GstElement)
 
@@ -80,42 +82,77 @@ struct _GstKitharaElementClass
   gpointer _gst_reserved[GST_PADDING];
 };
 
+KITHARA_API
 GstPad *gst_kithara_element_get_sink_pad (GstKitharaElement * self);
+
+KITHARA_API
 GstPad *gst_kithara_element_get_src_pad (GstKitharaElement * self);
+
+KITHARA_API
 KitharaNode *gst_kithara_element_get_node (GstKitharaElement * self);
+
+KITHARA_API
 const GstSegment *gst_kithara_element_get_segment (GstKitharaElement * self);
 
+KITHARA_API
 GstFlowReturn gst_kithara_element_push (GstKitharaElement * self,
     GstBuffer * buf);
+
+KITHARA_API
 gboolean gst_kithara_element_push_event (GstKitharaElement * self,
     GstEvent * event);
+
+KITHARA_API
 void gst_kithara_element_push_query (GstKitharaElement * self,
     GstQuery * query);
+
+KITHARA_API
 gboolean gst_kithara_element_downstream_full (GstKitharaElement * self);
+
+KITHARA_API
 GstMiniObject *gst_kithara_element_pop (GstKitharaElement * self);
+
+KITHARA_API
 KitharaTickResult gst_kithara_element_close (GstKitharaElement * self,
     GstFlowReturn reason);
+
+KITHARA_API
 KitharaTickResult gst_kithara_element_tick_result (GstKitharaElement * self,
     GstFlowReturn ret);
 
+KITHARA_API
 gboolean gst_kithara_element_query_downstream (GstKitharaElement * self,
     GstQuery * query);
+
+KITHARA_API
 void gst_kithara_element_control (GstKitharaElement * self,
     KitharaControlFunc func);
 
+KITHARA_API
 KitharaInlet *gst_kithara_element_new_inlet (GstKitharaElement * self);
+
+KITHARA_API
 gboolean gst_kithara_element_owns_pad (GstPad * pad);
+
+KITHARA_API
 void gst_kithara_element_release_inlet (GstKitharaElement * self,
     KitharaInlet * inlet);
 
+KITHARA_API
 void gst_kithara_element_set_always_exit (GstKitharaElement * self);
+
+KITHARA_API
 KitharaOutlet *gst_kithara_element_get_outlet (GstKitharaElement * self);
 
+KITHARA_API
 void gst_kithara_element_set_followed_class (GstKitharaElement * self,
     KitharaServiceClass service_class);
+
+KITHARA_API
 KitharaServiceClass gst_kithara_element_get_service_class (GstKitharaElement *
     self);
 
+KITHARA_API
 gboolean gst_kithara_element_refuse_while_running (GstElement * element,
     GParamSpec * pspec, const GValue * value);
 

@@ -3,6 +3,7 @@
 #define __KITHARA_INLET_H__
 
 #include "kitharatypes.h"
+#include "kitharaexport.h"
 
 G_BEGIN_DECLS
 
@@ -30,31 +31,55 @@ typedef struct
  */
 typedef void (*KitharaInletOverrunFunc) (gpointer user_data);
 
+KITHARA_API
 KitharaInlet *kithara_inlet_new (KitharaNode * consumer);
+
+KITHARA_API
 void kithara_inlet_set_overrun_func (KitharaInlet * inlet,
     KitharaInletOverrunFunc func, gpointer user_data);
+
+KITHARA_API
 KitharaInlet *kithara_inlet_ref (KitharaInlet * inlet);
+
+KITHARA_API
 void kithara_inlet_unref (KitharaInlet * inlet);
 
+KITHARA_API
 void kithara_inlet_set_limits (KitharaInlet * inlet, guint max_buffers,
     GstClockTime max_time, guint low_percent);
 
+KITHARA_API
 GstFlowReturn kithara_inlet_push (KitharaInlet * inlet, GstMiniObject * item,
     gboolean may_block);
+
+KITHARA_API
 GstFlowReturn kithara_inlet_push_from_pad (KitharaInlet * inlet,
     GstMiniObject * item, gboolean upstream_is_kithara);
+
+KITHARA_API
 gboolean kithara_inlet_push_query (KitharaInlet * inlet, GstQuery * query);
+
+KITHARA_API
 gboolean kithara_inlet_take_query (KitharaInlet * inlet, GstQuery * query,
     gboolean * result);
+
+KITHARA_API
 GstMiniObject *kithara_inlet_pop (KitharaInlet * inlet);
 
+KITHARA_API
 gboolean kithara_inlet_check_full (KitharaInlet * inlet,
     KitharaNode * producer);
 
+KITHARA_API
 void kithara_inlet_set_flushing (KitharaInlet * inlet, gboolean flushing);
+
+KITHARA_API
 void kithara_inlet_set_active (KitharaInlet * inlet, gboolean active);
+
+KITHARA_API
 void kithara_inlet_set_closed (KitharaInlet * inlet, GstFlowReturn reason);
 
+KITHARA_API
 void kithara_inlet_get_level (KitharaInlet * inlet, KitharaInletLevel * level);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 #define __KITHARA_NODE_H__
 
 #include "kitharatypes.h"
+#include "kitharaexport.h"
 
 G_BEGIN_DECLS
 
@@ -32,22 +33,37 @@ typedef struct
   guint64 last_pass;
 } KitharaNodeStats;
 
+KITHARA_API
 KitharaNode *kithara_node_new (const gchar * name, GObject * owner,
     KitharaTickFunc func, gpointer user_data);
+
+KITHARA_API
 KitharaNode *kithara_node_ref (KitharaNode * node);
+
+KITHARA_API
 void kithara_node_unref (KitharaNode * node);
 
+KITHARA_API
 const gchar *kithara_node_get_name (KitharaNode * node);
 
+KITHARA_API
 void kithara_node_wake (KitharaNode * node);
+
+KITHARA_API
 void kithara_node_wake_rt (KitharaNode * node);
 
+KITHARA_API
 void kithara_node_set_service_class (KitharaNode * node,
     KitharaServiceClass service_class);
+
+KITHARA_API
 KitharaServiceClass kithara_node_get_service_class (KitharaNode * node);
 
+KITHARA_API
 void kithara_node_set_slow_tick_threshold (KitharaNode * node,
     GstClockTime threshold);
+
+KITHARA_API
 GstClockTime kithara_node_get_slow_tick_threshold (KitharaNode * node);
 
 /**
@@ -61,12 +77,17 @@ GstClockTime kithara_node_get_slow_tick_threshold (KitharaNode * node);
 typedef void (*KitharaSlowTickFunc) (KitharaNode * node, guint64 elapsed,
     guint64 threshold, gpointer user_data);
 
+KITHARA_API
 void kithara_node_set_slow_tick_func (KitharaNode * node,
     KitharaSlowTickFunc func, gpointer user_data);
 
+KITHARA_API
 void kithara_node_get_stats (KitharaNode * node, KitharaNodeStats * stats);
 
+KITHARA_API
 void kithara_node_lock_tick (KitharaNode * node);
+
+KITHARA_API
 void kithara_node_unlock_tick (KitharaNode * node);
 
 /**
@@ -77,13 +98,23 @@ void kithara_node_unlock_tick (KitharaNode * node);
  */
 typedef void (*KitharaControlFunc) (gpointer user_data);
 
+KITHARA_API
 void kithara_node_control (KitharaNode * node, KitharaControlFunc func,
     gpointer user_data, GDestroyNotify notify);
 
+KITHARA_API
 KitharaNode *kithara_node_get_current (void);
+
+KITHARA_API
 void kithara_node_note_backpressure (void);
+
+KITHARA_API
 void kithara_node_hold_back (KitharaNode * node);
+
+KITHARA_API
 void kithara_node_release (KitharaNode * node);
+
+KITHARA_API
 gboolean kithara_node_is_held_back (KitharaNode * node);
 
 G_END_DECLS

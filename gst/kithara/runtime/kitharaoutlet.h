@@ -4,6 +4,7 @@
 
 #include <gst/gst.h>
 #include "kitharatypes.h"
+#include "kitharaexport.h"
 
 G_BEGIN_DECLS
 
@@ -34,34 +35,63 @@ typedef struct
                                  * buffer pushed, or NONE */
 } KitharaOutletLevel;
 
+KITHARA_API
 KitharaOutlet *kithara_outlet_new (GstPad * srcpad, KitharaNode * producer);
+
+KITHARA_API
 void kithara_outlet_free (KitharaOutlet * outlet);
 
+KITHARA_API
 void kithara_outlet_set_limits (KitharaOutlet * outlet, guint max_buffers,
     GstClockTime max_time);
+
+KITHARA_API
 void kithara_outlet_set_due_func (KitharaOutlet * outlet, GstClockTime margin,
     KitharaOutletDueFunc func, gpointer user_data);
 
+KITHARA_API
 gboolean kithara_outlet_activate (KitharaOutlet * outlet, gboolean active,
     gboolean exit);
+
+KITHARA_API
 void kithara_outlet_ensure_exit (KitharaOutlet * outlet);
+
+KITHARA_API
 gboolean kithara_outlet_is_exit (KitharaOutlet * outlet);
 
+KITHARA_API
 gboolean kithara_outlet_is_full (KitharaOutlet * outlet);
+
+KITHARA_API
 GstFlowReturn kithara_outlet_push (KitharaOutlet * outlet, GstBuffer * buf);
+
+KITHARA_API
 void kithara_outlet_flush_wake (KitharaOutlet * outlet);
+
+KITHARA_API
 gboolean kithara_outlet_push_event (KitharaOutlet * outlet, GstEvent * event);
+
+KITHARA_API
 void kithara_outlet_push_query (KitharaOutlet * outlet, GstQuery * query);
 
+KITHARA_API
 gboolean kithara_outlet_flush_start (KitharaOutlet * outlet, GstEvent * event);
+
+KITHARA_API
 gboolean kithara_outlet_flush_stop (KitharaOutlet * outlet, GstEvent * event);
 
+KITHARA_API
 void kithara_outlet_set_clocked (KitharaOutlet * outlet, gboolean deadlines,
     gboolean count_underruns);
+
+KITHARA_API
 void kithara_outlet_set_latency (KitharaOutlet * outlet,
     GstClockTime downstream_latency);
+
+KITHARA_API
 void kithara_outlet_reset_counters (KitharaOutlet * outlet);
 
+KITHARA_API
 void kithara_outlet_get_level (KitharaOutlet * outlet,
     KitharaOutletLevel * level);
 

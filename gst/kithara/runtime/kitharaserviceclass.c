@@ -7,26 +7,6 @@
 
 #define EVENT_NAME "kithara-service-class"
 
-GType
-kithara_service_class_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {KITHARA_SERVICE_CLASS_AUDIBLE, "Heard now: served first", "audible"},
-    {KITHARA_SERVICE_CLASS_WARM, "Heard soon: preloaded or silent", "warm"},
-    {KITHARA_SERVICE_CLASS_IDLE, "Background work", "idle"},
-    {KITHARA_SERVICE_CLASS_AUTO,
-        "Follow the stream: the class the exit downstream announces", "auto"},
-    {0, NULL, NULL},
-  };
-
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("KitharaServiceClass", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
-}
-
 /**
  * kithara_service_class_event_new:
  * @service_class: audible, warm or idle

@@ -5,11 +5,17 @@
 #define __KITHARA_STREAM_H__
 
 #include <gst/gst.h>
+#include "kitharaexport.h"
 
 G_BEGIN_DECLS
 
+KITHARA_API
 gboolean kithara_stream_item_survives_flush (GstMiniObject * item);
+
+KITHARA_API
 void kithara_stream_drop_item (GstMiniObject * item);
+
+KITHARA_API
 guint kithara_stream_flush_items (GQueue * items, gboolean keep_sticky);
 
 /**
@@ -29,11 +35,18 @@ typedef struct
   gboolean result;
 } KitharaQueryWait;
 
+KITHARA_API
 void kithara_stream_query_wait_init (KitharaQueryWait * wait,
     GstQuery * query);
+
+KITHARA_API
 gboolean kithara_stream_query_wait (KitharaQueryWait * wait,
     GstQuery * query);
+
+KITHARA_API
 gboolean kithara_stream_query_is_waited (GstQuery * query);
+
+KITHARA_API
 void kithara_stream_query_done (GstQuery * query, gboolean result);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 #define __KITHARA_UNDERRUN_H__
 
 #include <gst/gst.h>
+#include "kitharaexport.h"
 
 G_BEGIN_DECLS
 
@@ -20,11 +21,19 @@ typedef struct
   gint in_burst;                /* atomic */
 } KitharaUnderrunMeter;
 
+KITHARA_API
 void kithara_underrun_meter_reset (KitharaUnderrunMeter * meter);
+
+KITHARA_API
 gboolean kithara_underrun_meter_count (KitharaUnderrunMeter * meter);
+
+KITHARA_API
 void kithara_underrun_meter_end_burst (KitharaUnderrunMeter * meter);
+
+KITHARA_API
 guint64 kithara_underrun_meter_get (KitharaUnderrunMeter * meter);
 
+KITHARA_API
 void kithara_underrun_post (GstElement * element, guint64 underruns,
     const gchar * first_field, ...) G_GNUC_NULL_TERMINATED;
 

@@ -3,7 +3,8 @@
 as a user of the installed files would use it.
 
 Usage: install_check.py BUILD_ROOT PREFIX LIBDIR API_SOURCE PLUGIN_FILE...
-Environment: MESON (the meson command), CC (the C compiler command).
+Environment: MESON (the meson command), CC (the C compiler command), NM
+(binutils' nm).
 
 Checks:
   * the plugins land in LIBDIR/gstreamer-1.0, where GStreamer's own
@@ -17,7 +18,11 @@ Checks:
   * pkg-config gstreamer-kithara-1.0 resolves with PKG_CONFIG_PATH at the
     installed pkgconfig dir only to installed files, and API_SOURCE builds
     (with every installed header force-included), links and runs without
-    LD_LIBRARY_PATH.
+    LD_LIBRARY_PATH;
+  * no internal header is installed, and the installed libraries export
+    (nm -D) exactly the functions the installed headers declare
+    KITHARA_API: nothing internal leaks into the ABI, and no declared call
+    is missing.
 """
 
 import glob
@@ -61,6 +66,87 @@ def inspect_plugin(out):
     filename = re.search(r"^\s+Filename\s+(\S+)$", out, re.M)
     elements = set(re.findall(r"^  ([a-z0-9]+): ", out, re.M))
     return (name and name.group(1), filename and filename.group(1), elements)
+
+
+# Headers of the libraries' internals: never installed.
+INTERNAL_HEADERS = ("kitharadebug.h", "kitharafutex.h",
+                    "kitharacontextconfig.h", "kithararealtime.h",
+                    "kitharaframering.h")
+LIBRARIES = ("libkithara-1.0.so", "libkithara-app-1.0.so")
+# Defined by the toolchain in a shared object, not by the sources.
+TOOLCHAIN_SYMBOLS = ("_init", "_fini", "_edata", "_end", "__bss_start")
+
+
+def api_declarations(headers):
+    """The names the headers declare KITHARA_API (a G_DECLARE_*_TYPE after
+    it declares its _get_type), and every identifier in them."""
+    declared = set()
+    words = set()
+    for h in headers:
+        with open(h) as f:
+            text = f.read()
+        text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+        # Preprocessor lines: KITHARA_API's own definition declares nothing.
+        text = re.sub(r"^[ \t]*#(?:.*\\\n)*.*$", " ", text, flags=re.M)
+        words |= set(re.findall(r"\w+", text))
+        for m in re.finditer(r"\bKITHARA_API\s+(?:G_DECLARE_\w+\s*\(([^)]*)\)"
+                             r"|([^;]*);)", text):
+            if m.group(1) is not None:
+                declared.add(m.group(1).split(",")[1].strip() + "_get_type")
+                continue
+            name = re.match(r"[^(]*?(\w+)\s*\(", m.group(2))
+            if name:
+                declared.add(name.group(1))
+            else:
+                fail("%s: KITHARA_API on no function: %s" %
+                     (os.path.basename(h), " ".join(m.group(2).split())))
+    return declared, words
+
+
+def check_symbols(lib, headers):
+    """No internal header is installed; every symbol the installed
+    libraries export is declared KITHARA_API in an installed header, and
+    every such declaration is exported."""
+    names = set(os.path.basename(h) for h in headers)
+    for internal in INTERNAL_HEADERS:
+        if internal in names:
+            fail("internal header %s is installed" % internal)
+    declared, words = api_declarations(headers)
+    exported = set()
+    for name in LIBRARIES:
+        path = os.path.join(lib, name)
+        if not os.path.exists(path):
+            fail("%s not installed in %s" % (name, lib))
+            continue
+        functions = set()
+        data = set()
+        for line in run([os.environ.get("NM", "nm"), "-D", "--defined-only",
+                         path]).splitlines():
+            fields = line.split()
+            if len(fields) != 3 or fields[2] in TOOLCHAIN_SYMBOLS:
+                continue
+            symbol = fields[2].split("@")[0]
+            (functions if fields[1] in "TtWi" else data).add(symbol)
+        problems = len(errors)
+        unknown = sorted(functions - words - declared)
+        if unknown:
+            fail("%s exports functions no installed header names: %s" %
+                 (name, ", ".join(unknown)))
+        unmarked = sorted((functions & words) - declared)
+        if unmarked:
+            fail("%s exports functions not declared KITHARA_API: %s" %
+                 (name, ", ".join(unmarked)))
+        # The API has no variables.
+        if data:
+            fail("%s exports data: %s" % (name, ", ".join(sorted(data))))
+        exported |= functions
+        if len(errors) == problems:
+            print("ok   %s exports %d functions, all KITHARA_API" %
+                  (name, len(functions)))
+    missing = sorted(declared - exported)
+    if missing:
+        fail("declared KITHARA_API, exported by no library: %s" %
+             ", ".join(missing))
 
 
 def main():
@@ -129,6 +215,7 @@ def main():
         root, "include", "gstreamer-1.0", "gst", "kithara", "*.h")))
     if not headers:
         fail("no headers installed")
+    check_symbols(lib, headers)
     includes = []
     for h in headers:
         includes += ["-include", "gst/kithara/" + os.path.basename(h)]
