@@ -252,7 +252,7 @@ print_stats (GstElement * pipeline)
   GstElement *mix = gst_bin_get_by_name (GST_BIN (pipeline), "mix");
   GstStructure *s = NULL, *worker = NULL;
   guint64 busy;
-  guint i, k, nodes = 0;
+  guint i, k, nodes = 0, threads = 1;
 
   g_print ("\nNodes: ticks and milliseconds spent in them\n"
       "  deck  %16s  %16s  %16s\n", "kitharadecode", "kitharaeq",
@@ -274,12 +274,14 @@ print_stats (GstElement * pipeline)
   g_object_get (mix, "stats", &s, NULL);
   gst_structure_get (s, "worker", GST_TYPE_STRUCTURE, &worker, NULL);
   gst_structure_get_uint (worker, "nodes", &nodes);
+  gst_structure_get_uint (worker, "threads", &threads);
   busy = stat_u64 (worker, "busy-ns");
-  g_print ("\nWorker \"%s\": one thread ran all %u nodes in %"
-      G_GUINT64_FORMAT " passes and %" G_GUINT64_FORMAT " ticks, and\n"
+  g_print ("\nWorker \"%s\": %u thread%s ran all %u nodes in %"
+      G_GUINT64_FORMAT " picks and %" G_GUINT64_FORMAT " ticks, and\n"
       "parked %" G_GUINT64_FORMAT " times when there was nothing to do.\n"
       "Busy %.0f ms for %d s of audio from %d decks: %.1f %% of one core "
-      "in real time.\n", gst_structure_get_string (worker, "context"), nodes,
+      "in real time.\n", gst_structure_get_string (worker, "context"),
+      threads, threads > 1 ? "s" : "", nodes,
       stat_u64 (worker, "passes"), stat_u64 (worker, "ticks"),
       stat_u64 (worker, "parks"), busy / 1e6, SECONDS, N_TRACKS,
       100.0 * busy / (SECONDS * GST_SECOND));

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kitharaworker.h"
+#include "kitharacontext.h"
 #include "gstkitharaelement.h"
 #include "kitharacheck.h"
 
@@ -387,6 +388,9 @@ GST_START_TEST (test_one_worker_per_context)
   gint tid;
   guint i;
 
+  /* One thread per context (whatever KITHARA_CONTEXTS says). */
+  kithara_context_set_threads ("default", 1);
+  kithara_context_set_threads ("second", 1);
   g_mutex_init (&set.lock);
   set.tids = g_hash_table_new (NULL, NULL);
   fail_unless_equals_int (count_kithara_threads (), 0);
@@ -490,6 +494,9 @@ GST_START_TEST (test_priority_order)
   const guint initial_rank[3] = { 0, 1, 2 };
   const guint changed_rank[3] = { 2, 1, 0 };
 
+  /* One thread: the order of its ticks is the order of service (the
+   * scheduler test checks the order across threads). */
+  kithara_context_set_threads ("priority", 1);
   g_mutex_init (&order.lock);
   order.served = g_array_new (FALSE, FALSE, sizeof (Served));
   order.worker = kithara_worker_get ("priority");

@@ -35,9 +35,15 @@ def main():
     threads = re.search(r"^Threads of this process while playing: (\d+)$",
                         stdout, re.M)
     workers = re.findall(r"^  kt-\S+ +kithara worker", stdout, re.M)
-    check(threads and int(threads.group(1)) <= 5,
+    check(threads and int(threads.group(1)) <= 4 + len(workers),
           "threads while playing: %s" % (threads and threads.group(1)))
-    check(len(workers) == 1, "kithara worker threads: %d" % len(workers))
+    # One context; its threads as configured (KITHARA_CONTEXTS), 1 by
+    # default.
+    configured = re.search(r"^Worker \"default\": (\d+) threads? ran all",
+                           stdout, re.M)
+    check(configured and len(workers) == int(configured.group(1)),
+          "kithara worker threads: %d, the context says %s" %
+          (len(workers), configured and configured.group(1)))
 
     frames = len(left)
     check(abs(frames - SECONDS * RATE) <= BLOCK,
