@@ -24,15 +24,29 @@
  * time + pipeline latency), no tolerance.  For kithara also
  * kitharamixer's own stats (underruns, blocks mixed without a late deck)
  * and the worker's.  Results go to stdout, a CSV and a PNG plot (gnuplot).
+ *
+ * The kernel floor (--run floor, skipped with --no-floor): the same N
+ * decks' decoding, EQ, resampling and mixing with no pipeline around them,
+ * in one thread on 10 ms blocks, as thread CPU time per second of audio.
+ * kithara/floor and stock/floor say how much CPU each side spends beyond
+ * what the work itself costs (the floor has kithara's EQ and resampler;
+ * stock's are other kernels).
  */
 #include <gst/gst.h>
 #include <gst/base/gstbasesink.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "benchutil.h"
+#ifdef BENCH_DECKS_FLOOR
+#include <gst/check/gstharness.h>
+#include <samplerate.h>
+#include <time.h>
+#include "kitharabiquad.h"
+#endif
 
 #define CAPS "audio/x-raw,format=F32LE,rate=48000,channels=2"
 #define BLOCKS_PER_S 100        /* both mixers put out 10 ms buffers */
@@ -41,10 +55,15 @@
 #define FILE_MARGIN_S 10
 /* Audio delivered per second below which a run fell behind real time. */
 #define REALTIME_MIN 0.95
+/* The floor's figure is CPU per second of audio: beyond this much audio of
+ * all decks together (and a second) a longer window only takes longer. */
+#define FLOOR_DECK_SECONDS 250
+#define FLOOR_MIN_SECONDS 1
 
+/* FLOOR is not a pipeline: the same decks' kernels alone (--run floor). */
 enum
-{ STOCK, KITHARA };
-static const gchar *side_names[] = { "stock", "kithara" };
+{ STOCK, KITHARA, FLOOR };
+static const gchar *side_names[] = { "stock", "kithara", "floor" };
 
 /* Options; a child gets the parent's (and --run). */
 static gint opt_repeats = 3, opt_contexts = 1;
@@ -52,7 +71,7 @@ static gdouble opt_seconds = 5, opt_warmup = 2, opt_eq_gain = 6;
 static gint opt_mixer_latency = 0;
 static gchar *opt_counts = NULL, *opt_rates = NULL, *opt_output = NULL;
 static gchar *opt_run = NULL, *opt_threads = NULL;
-static gboolean opt_verbose = FALSE;
+static gboolean opt_verbose = FALSE, opt_no_floor = FALSE;
 
 /* One run, as the child reports it. */
 typedef struct
@@ -552,6 +571,326 @@ print_run (const Run * r)
       r->worker_csw_per_s);
 }
 
+#ifdef BENCH_DECKS_FLOOR
+/* ------------------------------------------------------------------ */
+/* The child: the kernel floor */
+
+/* Audio run through before the floor's window: it only has memory to
+ * touch and filters to design first, no thread, clock or pool. */
+#define FLOOR_WARMUP_S 0.2
+#define FLOOR_BANDS 10
+#define OUT_FRAMES (48000 / BLOCKS_PER_S)
+
+/* One deck's kernels and its data between them, F32 stereo. */
+typedef struct
+{
+  GstHarness *dec;
+  guint next;                   /* next parsed FLAC frame */
+  float *in;                    /* decoded, not yet filtered */
+  gsize in_pos, in_len, in_alloc;       /* frames */
+  KitharaBiquadBank *eq;
+  SRC_STATE *src;               /* NULL at 48 kHz: nothing to resample */
+  float *out;                   /* resampled, not yet mixed */
+  gsize out_len, out_alloc;
+} FloorDeck;
+
+/* Keeps the mix from being optimised away. */
+static volatile float floor_sink;
+
+static gdouble
+thread_cpu_s (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The file as flacparse frames it (stream headers first), with its caps;
+ * parsing is a demuxer's work, done before anything is timed. */
+static GPtrArray *
+floor_parse (const gchar * file, GstCaps ** caps)
+{
+  GPtrArray *frames;
+  GstHarness *h;
+  GstBuffer *buf;
+  gchar *data;
+  gsize size;
+
+  if (!g_file_get_contents (file, &data, &size, NULL))
+    return NULL;
+  h = gst_harness_new ("flacparse");
+  gst_harness_set_src_caps_str (h, "audio/x-flac");
+  gst_harness_push (h, gst_buffer_new_wrapped (data, size));
+  gst_harness_push_event (h, gst_event_new_eos ());
+  frames = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  while ((buf = gst_harness_try_pull (h)))
+    g_ptr_array_add (frames, buf);
+  *caps = gst_pad_get_current_caps (h->sinkpad);
+  gst_harness_teardown (h);
+  return frames;
+}
+
+/* kitharaeq's own default layout for 10 bands, read from the element so
+ * that the floor follows it, with the pipelines' gains. */
+static gboolean
+floor_eq_layout (KitharaBiquadParams * bands)
+{
+  GstElement *eq = gst_element_factory_make ("kitharaeq", NULL);
+  gint type;
+  guint i;
+
+  if (eq == NULL)
+    return FALSE;
+  g_object_set (eq, "num-bands", FLOOR_BANDS, NULL);
+  for (i = 0; i < FLOOR_BANDS; i++) {
+    GObject *band = gst_child_proxy_get_child_by_index (GST_CHILD_PROXY (eq),
+        i);
+
+    /* GstKitharaEqBandType's values are KitharaBiquadType's */
+    g_object_get (band, "freq", &bands[i].freq, "q", &bands[i].q,
+        "type", &type, NULL);
+    bands[i].type = type;
+    bands[i].gain_db = i % 2 ? -opt_eq_gain : opt_eq_gain;
+    g_object_unref (band);
+  }
+  gst_object_unref (eq);
+  return TRUE;
+}
+
+/* Decodes the deck's next FLAC frame to F32.  The decoder is flacdec (what
+ * decodebin and kitharadecode plug) pushed to on this thread by
+ * GstHarness: the figure is the decoder's kernel plus GstHarness's chain
+ * call and GstAudioDecoder's bookkeeping, with nothing subtracted. */
+static gboolean
+floor_decode (FloorDeck * d, GPtrArray * frames)
+{
+  GstBuffer *buf;
+  GstMapInfo map;
+  const gint16 *s;
+  gsize samples, i;
+  float *f;
+
+  if (d->next >= frames->len || gst_harness_push (d->dec,
+          gst_buffer_ref (g_ptr_array_index (frames, d->next++))) !=
+      GST_FLOW_OK)
+    return FALSE;
+  if (d->in_pos > 0) {
+    memmove (d->in, d->in + d->in_pos * 2,
+        (d->in_len - d->in_pos) * 2 * sizeof (float));
+    d->in_len -= d->in_pos;
+    d->in_pos = 0;
+  }
+  while ((buf = gst_harness_try_pull (d->dec))) {
+    gst_buffer_map (buf, &map, GST_MAP_READ);
+    samples = map.size / sizeof (gint16);
+    if (d->in_len + samples / 2 > d->in_alloc) {
+      d->in_alloc = d->in_len + samples / 2;
+      d->in = g_renew (float, d->in, d->in_alloc * 2);
+    }
+    /* The file's 16 bits to F32, the conversion both pipelines make. */
+    s = (const gint16 *) map.data;
+    f = d->in + d->in_len * 2;
+    for (i = 0; i < samples; i++)
+      f[i] = s[i] * (1.0f / 32768.0f);
+    d->in_len += samples / 2;
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+  }
+  return TRUE;
+}
+
+static gboolean
+floor_deck_init (FloorDeck * d, GPtrArray * frames, GstCaps * caps,
+    const KitharaBiquadParams * bands, gint rate)
+{
+  guint i;
+  int err;
+
+  d->dec = gst_harness_new ("flacdec");
+  gst_harness_set_sink_caps_str (d->dec, "audio/x-raw,format=S16LE");
+  gst_harness_set_src_caps (d->dec, gst_caps_ref (caps));
+  /* The stream headers set the decoder up: not part of decoding. */
+  while (d->next < frames->len &&
+      GST_BUFFER_FLAG_IS_SET (g_ptr_array_index (frames, d->next),
+          GST_BUFFER_FLAG_HEADER))
+    gst_harness_push (d->dec, gst_buffer_ref (g_ptr_array_index (frames,
+                d->next++)));
+
+  d->eq = kithara_biquad_bank_new (FLOOR_BANDS, 2, rate);
+  for (i = 0; i < FLOOR_BANDS; i++)
+    kithara_biquad_bank_set_band (d->eq, i, &bands[i]);
+  kithara_biquad_bank_reset (d->eq);
+
+  if (rate != 48000 && (d->src = src_new (SRC_SINC_FASTEST, 2, &err)) == NULL)
+    return FALSE;
+  d->out_alloc = 4 * OUT_FRAMES;
+  d->out = g_new (float, d->out_alloc * 2);
+  return floor_decode (d, frames) && d->in_len > 0;
+}
+
+static void
+floor_deck_clear (FloorDeck * d)
+{
+  if (d->dec)
+    gst_harness_teardown (d->dec);
+  kithara_biquad_bank_free (d->eq);
+  if (d->src)
+    src_delete (d->src);
+  g_free (d->in);
+  g_free (d->out);
+}
+
+/* One deck's next 10 ms of output: as much decoding as it takes, the EQ
+ * and the resampler on 10 ms input blocks.  NULL at the end of the file. */
+static const float *
+floor_deck_block (FloorDeck * d, GPtrArray * frames, gint rate)
+{
+  guint in_frames = rate / BLOCKS_PER_S;
+  SRC_DATA sd = { 0 };
+  float *x;
+
+  do {
+    while (d->in_len - d->in_pos < in_frames)
+      if (!floor_decode (d, frames))
+        return NULL;
+    x = d->in + d->in_pos * 2;
+    d->in_pos += in_frames;
+    /* as kitharaeq does */
+    if (!kithara_biquad_bank_is_bypassed (d->eq))
+      kithara_biquad_bank_process_f32 (d->eq, x, in_frames);
+    if (d->src == NULL)
+      return x;
+    sd.data_in = x;
+    sd.input_frames = in_frames;
+    sd.data_out = d->out + d->out_len * 2;
+    sd.output_frames = d->out_alloc - d->out_len;
+    sd.src_ratio = 48000.0 / rate;
+    if (src_process (d->src, &sd) != 0)
+      return NULL;
+    d->out_len += sd.output_frames_gen;
+  } while (d->out_len < OUT_FRAMES);
+  return d->out;
+}
+
+/* @blocks output blocks of 10 ms: every deck's, then their sum. */
+static gboolean
+floor_run_blocks (FloorDeck * decks, guint n, GPtrArray * frames, gint rate,
+    guint blocks, const float **deck_out, float *mix)
+{
+  guint b, i, k;
+
+  for (b = 0; b < blocks; b++) {
+    for (i = 0; i < n; i++)
+      if ((deck_out[i] = floor_deck_block (&decks[i], frames, rate)) == NULL)
+        return FALSE;
+    memset (mix, 0, OUT_FRAMES * 2 * sizeof (float));
+    for (i = 0; i < n; i++)
+      for (k = 0; k < OUT_FRAMES * 2; k++)
+        mix[k] += deck_out[i][k];
+    for (i = 0; i < n; i++) {
+      FloorDeck *d = &decks[i];
+
+      if (d->src) {
+        d->out_len -= OUT_FRAMES;
+        memmove (d->out, d->out + OUT_FRAMES * 2,
+            d->out_len * 2 * sizeof (float));
+      }
+    }
+    floor_sink += mix[0];
+  }
+  return TRUE;
+}
+
+/* The CPU the same N decks' kernels cost alone, in this one thread, per
+ * second of audio: the floor under both pipelines' CPU. */
+static void
+run_floor (const gchar * file, guint n, Run * r)
+{
+  KitharaBiquadParams bands[FLOOR_BANDS];
+  FloorDeck *decks = g_new0 (FloorDeck, n);
+  const float **deck_out = g_new (const float *, n);
+  float *mix = g_new (float, OUT_FRAMES * 2);
+  gdouble seconds = MIN (opt_seconds, MAX (FLOOR_MIN_SECONDS,
+          (gdouble) FLOOR_DECK_SECONDS / n));
+  guint blocks = MAX (1, (guint) (seconds * BLOCKS_PER_S + 0.5)), i;
+  GstStructure *s;
+  GPtrArray *frames = NULL;
+  GstCaps *caps = NULL;
+  BenchSample before, after;
+  gdouble cpu0, cpu1;
+  gint rate = 0, channels = 0;
+
+  memset (r, 0, sizeof (*r));
+  if (!floor_eq_layout (bands)) {
+    g_snprintf (r->failure, sizeof (r->failure), "no kitharaeq");
+    goto done;
+  }
+  if (!gst_registry_check_feature_version (gst_registry_get (), "flacparse",
+          1, 0, 0) || !gst_registry_check_feature_version (gst_registry_get (),
+          "flacdec", 1, 0, 0)) {
+    g_snprintf (r->failure, sizeof (r->failure), "no flacparse or flacdec");
+    goto done;
+  }
+  frames = floor_parse (file, &caps);
+  if (caps) {
+    s = gst_caps_get_structure (caps, 0);
+    gst_structure_get_int (s, "rate", &rate);
+    gst_structure_get_int (s, "channels", &channels);
+  }
+  if (frames == NULL || rate <= 0 || channels != 2) {
+    g_snprintf (r->failure, sizeof (r->failure), "cannot parse %s", file);
+    goto done;
+  }
+  for (i = 0; i < n; i++) {
+    if (!floor_deck_init (&decks[i], frames, caps, bands, rate)) {
+      g_snprintf (r->failure, sizeof (r->failure), "cannot set deck %u up", i);
+      goto done;
+    }
+    /* A FLAC frame decodes to ~100 ms at once: in step, every deck would
+     * decode in the same blocks and the ends of the window would decide
+     * how many of those bursts it holds.  Spread over the frame, they
+     * average out. */
+    decks[i].in_pos = decks[i].in_len * i / n;
+  }
+
+  if (!floor_run_blocks (decks, n, frames, rate,
+          FLOOR_WARMUP_S * BLOCKS_PER_S, deck_out, mix))
+    goto short_file;
+  bench_sample (&before);
+  cpu0 = thread_cpu_s ();
+  if (!floor_run_blocks (decks, n, frames, rate, blocks, deck_out, mix))
+    goto short_file;
+  cpu1 = thread_cpu_s ();
+  bench_sample (&after);
+
+  r->threads = bench_thread_count ();
+  r->buffers = blocks;
+  r->cpu_percent = 100.0 * (cpu1 - cpu0) * BLOCKS_PER_S / blocks;
+  if (opt_verbose)
+    g_printerr ("  floor N=%u: %.3f s of this thread's CPU (process: %.3f "
+        "s) for %.2f s of audio, in %.3f s\n", n, cpu1 - cpu0,
+        after.cpu_s - before.cpu_s, (gdouble) blocks / BLOCKS_PER_S,
+        after.wall_s - before.wall_s);
+  r->ok = TRUE;
+  goto done;
+
+short_file:
+  g_snprintf (r->failure, sizeof (r->failure), "decoding stopped before "
+      "the end of the window");
+done:
+  for (i = 0; i < n; i++)
+    floor_deck_clear (&decks[i]);
+  g_free (decks);
+  g_free (deck_out);
+  g_free (mix);
+  if (frames)
+    g_ptr_array_unref (frames);
+  if (caps)
+    gst_caps_unref (caps);
+}
+#endif /* BENCH_DECKS_FLOOR */
+
 /* ------------------------------------------------------------------ */
 /* The parent: files, runs in child processes, medians, table, CSV, plot */
 
@@ -666,6 +1005,16 @@ print_summary (guint n, gint side, const Summary * s)
     g_print ("  %-4u %-8s failed: %s\n", n, side_names[side], s->failure);
     return;
   }
+  if (side == FLOOR) {
+    g_print ("  %-4u %-8s %7.0f %8.1f %9s %7s %6s %6s %7s %6s %7s %7s %6s",
+        n, side_names[side], m->threads, m->cpu_percent, "-", "-", "-", "-",
+        "-", "-", "-", "-", "-");
+    if (s->ok < s->runs)
+      g_print ("  (%u of %u runs failed: %s)", s->runs - s->ok, s->runs,
+          s->failure);
+    g_print ("\n");
+    return;
+  }
   g_print ("  %-4u %-8s %7.0f %8.1f %9.0f %7.2f %6.0f %6.1f %7.3f", n,
       side_names[side], m->threads, m->cpu_percent, m->csw_per_s,
       m->csw_per_s / BLOCKS_PER_S, m->late, m->max_late_ms, m->realtime);
@@ -692,6 +1041,22 @@ print_ratio (const Summary * stock, const Summary * ours)
       ours->med.csw_per_s / stock->med.csw_per_s);
 }
 
+/* CPU over the floor's, in the CPU % column. */
+static void
+print_floor_ratio (const gchar * label, const Summary * side,
+    const Summary * floor)
+{
+  gchar ratio[32];
+
+  if (!side->ok || !floor->ok)
+    return;
+  /* Behind real time a side did less work per second than the floor
+   * measures: bracketed, as a comparison of unequal work. */
+  g_snprintf (ratio, sizeof (ratio), side->med.realtime < REALTIME_MIN ?
+      "(%.2f)" : "%.2f", side->med.cpu_percent / floor->med.cpu_percent);
+  g_print ("  %-4s %-16s %8s\n", "", label, ratio);
+}
+
 /* A CSV field: quoted, quotes doubled. */
 static gchar *
 csv_text (const gchar * text)
@@ -705,16 +1070,22 @@ csv_text (const gchar * text)
   return quoted;
 }
 
+/* @floor_percent: the floor of (rate, N), on both sides' rows; NaN when
+ * not measured. */
 static void
-csv_row (FILE * csv, guint rate, guint n, gint side, const Summary * s)
+csv_row (FILE * csv, guint rate, guint n, gint side, const Summary * s,
+    gdouble floor_percent)
 {
   const Run *m = &s->med;
   gchar *failure = csv_text (s->ok < s->runs ? s->failure : "");
+  gchar floor[32] = "NaN";
 
+  if (!isnan (floor_percent))
+    g_snprintf (floor, sizeof (floor), "%.2f", floor_percent);
   if (!s->ok) {
     fprintf (csv, "%u,%u,%s,%u,%u,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,"
-        "NaN,NaN,NaN,NaN,NaN,%s\n", rate, n, side_names[side], s->ok,
-        s->runs, failure);
+        "NaN,NaN,NaN,NaN,NaN,%s,%s\n", rate, n, side_names[side], s->ok,
+        s->runs, floor, failure);
     g_free (failure);
     return;
   }
@@ -728,7 +1099,7 @@ csv_row (FILE * csv, guint rate, guint n, gint side, const Summary * s)
         m->worker_wakeups_per_s, m->worker_csw_per_s);
   else
     fprintf (csv, "NaN,NaN,NaN,NaN,NaN,NaN,");
-  fprintf (csv, "%.2f,%s\n", m->start_s, failure);
+  fprintf (csv, "%.2f,%s,%s\n", m->start_s, floor, failure);
   g_free (failure);
 }
 
@@ -854,11 +1225,14 @@ static GOptionEntry entries[] = {
   {"eq-gain", 'g', 0, G_OPTION_ARG_DOUBLE, &opt_eq_gain,
         "Gain of the EQ bands, alternating + and - (default 6 dB; 0 = flat)",
       "DB"},
+  {"no-floor", 0, 0, G_OPTION_ARG_NONE, &opt_no_floor,
+      "Do not measure the kernel floor", NULL},
   {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
       "Per run on stderr: context switches per thread name, busy time per "
-        "kithara element", NULL},
+        "kithara element; the floor's CPU time and audio", NULL},
   {"run", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_run,
-      "One measurement in this process: --run SIDE FILE N", "SIDE"},
+        "One measurement in this process: --run stock|kithara|floor FILE N",
+      "SIDE"},
   {NULL}
 };
 
@@ -888,12 +1262,25 @@ main (int argc, char **argv)
     /* A run that hangs (a deadlock at high N) ends here, and the parent
      * reports it, instead of stalling the benchmark. */
     alarm (START_TIMEOUT_S + (guint) (opt_warmup + opt_seconds) + 60);
-    run_once (g_str_equal (opt_run, "kithara") ? KITHARA : STOCK, argv[1],
-        atoi (argv[2]), &run);
+    if (g_str_equal (opt_run, "floor"))
+#ifdef BENCH_DECKS_FLOOR
+      run_floor (argv[1], atoi (argv[2]), &run);
+#else
+      return 2;
+#endif
+    else
+      run_once (g_str_equal (opt_run, "kithara") ? KITHARA : STOCK, argv[1],
+          atoi (argv[2]), &run);
     print_run (&run);
     return 0;
   }
   self_path = argv[0];
+#ifndef BENCH_DECKS_FLOOR
+  if (!opt_no_floor)
+    g_print ("No kernel floor: built without libsamplerate or "
+        "gstreamer-check\n");
+  opt_no_floor = TRUE;
+#endif
   /* The runs are child processes: they inherit the setting. */
   if (opt_threads) {
     gchar *spec = g_strdup_printf ("*:threads=%s", opt_threads);
@@ -924,7 +1311,8 @@ main (int argc, char **argv)
   fprintf (csv, "rate,n,side,runs_ok,runs,threads,cpu_percent,csw_per_s,"
       "csw_per_block,buffers,late_buffers,max_late_ms,realtime,"
       "mixer_underruns,forced_blocks,missed_deck_blocks,worker_busy_percent,"
-      "worker_wakeups_per_s,worker_csw_per_s,start_s,failure\n");
+      "worker_wakeups_per_s,worker_csw_per_s,start_s,floor_cpu_percent,"
+      "failure\n");
 
   latency = opt_mixer_latency > 0 ? g_strdup_printf (", latency %d ms",
       opt_mixer_latency) : g_strdup ("");
@@ -947,13 +1335,24 @@ main (int argc, char **argv)
       "without a late deck\n"
       "  wkbusy, wk/blk  the mixer's worker: busy time (all its threads, "
       "%% of one core), context switches (of its first thread) per block\n"
+      "%s"
       "Targets: threads constant in N; kithara CPU at N=200 <= 1/3 of "
       "stock's; < 1 context switch per 10 ms block\n", opt_eq_gain,
       opt_contexts, opt_contexts > 1 ? "s" : "",
       opt_threads ? opt_threads : "1",
       g_strcmp0 (opt_threads ? opt_threads : "1", "1") ? "s" : "", latency,
       opt_repeats,
-      opt_warmup, opt_seconds, opt_seconds * BLOCKS_PER_S);
+      opt_warmup, opt_seconds, opt_seconds * BLOCKS_PER_S, opt_no_floor ? "" :
+      "  floor           the kernels alone in one thread, no pipeline: the "
+      "same decks' flacdec (in a GstHarness, S16 to F32), kithara's "
+      "biquads, libsamplerate sinc-fastest on 10 ms blocks, their sum\n"
+      "                  CPU per second of audio (% of one core in real "
+      "time), over the window or " G_STRINGIFY (FLOOR_DECK_SECONDS) " s of "
+      "audio / N if shorter (at least " G_STRINGIFY (FLOOR_MIN_SECONDS)
+      " s)\n"
+      "  kithara/floor, stock/floor  CPU % over the floor's; (in brackets) "
+      "that side fell behind real time; stock's EQ and resampler are other "
+      "kernels than the floor's\n");
   g_free (latency);
 
   for (r = 0; r < n_rates; r++) {
@@ -961,28 +1360,39 @@ main (int argc, char **argv)
         "resamplers pass through" : "every deck resamples to 48 kHz");
     print_header ();
     for (c = 0; c < n_counts; c++) {
-      Run *runs[2];
-      Summary sum[2];
+      Run *runs[3];
+      Summary sum[3];
       gint s;
 
-      runs[STOCK] = g_new0 (Run, opt_repeats);
-      runs[KITHARA] = g_new0 (Run, opt_repeats);
+      for (s = 0; s < 3; s++)
+        runs[s] = g_new0 (Run, opt_repeats);
       /* Alternate the sides, and which goes first, so that a change in
-       * the load of a shared machine weighs on both alike. */
+       * the load of a shared machine weighs on both alike; the floor
+       * comes with every pair. */
       for (i = 0; i < (guint) opt_repeats; i++) {
         for (s = 0; s < 2; s++) {
           gint side = (i % 2) ? 1 - s : s;
 
           run_in_child (side, files[r], counts[c], &runs[side][i]);
         }
+        if (!opt_no_floor)
+          run_in_child (FLOOR, files[r], counts[c], &runs[FLOOR][i]);
       }
-      for (s = 0; s < 2; s++) {
+      for (s = 0; s < 3; s++)
         summarize (runs[s], opt_repeats, &sum[s]);
+      for (s = 0; s < 3; s++) {
+        if (s == FLOOR && opt_no_floor)
+          break;
         print_summary (counts[c], s, &sum[s]);
-        csv_row (csv, rates[r], counts[c], s, &sum[s]);
-        g_free (runs[s]);
+        if (s != FLOOR)
+          csv_row (csv, rates[r], counts[c], s, &sum[s],
+              sum[FLOOR].ok ? sum[FLOOR].med.cpu_percent : NAN);
       }
       print_ratio (&sum[STOCK], &sum[KITHARA]);
+      print_floor_ratio ("kithara/floor", &sum[KITHARA], &sum[FLOOR]);
+      print_floor_ratio ("stock/floor", &sum[STOCK], &sum[FLOOR]);
+      for (s = 0; s < 3; s++)
+        g_free (runs[s]);
       fflush (csv);
     }
   }
