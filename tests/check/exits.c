@@ -356,6 +356,44 @@ GST_START_TEST (test_valve)
 
 GST_END_TEST;
 
+/* A serialized query (the source's allocation query) that leaves one
+ * kithara element through its exit, crosses a stock element and enters
+ * another kithara element: the exit's thread waits for the answer there,
+ * and the source gets it only then.  (It used to be told at once, and
+ * freed the query while the second element still held it.)  A short
+ * pipeline, many times: the query is sent once per run. */
+static GstPadProbeReturn
+count_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  g_atomic_int_inc ((gint *) user_data);
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST (test_query_across_a_stock_element)
+{
+  guint run;
+
+  for (run = 0; run < 40; run++) {
+    GstElement *p = kc_parse ("audiotestsrc num-buffers=10 "
+        "samplesperbuffer=480 ! audio/x-raw,format=F32LE,rate=48000,"
+        "channels=2 ! kitharaeq num-bands=1 ! "
+        "identity ! kitharaeq num-bands=1 ! fakesink name=out");
+    GstPad *pad = gst_element_get_static_pad (kc_child (p, "out"), "sink");
+    gint buffers = 0;
+
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer,
+        &buffers, NULL);
+    gst_object_unref (pad);
+    gst_element_set_state (p, GST_STATE_PLAYING);
+    kc_wait_eos (p);
+    fail_unless_equals_int (g_atomic_int_get (&buffers), 10);
+    gst_element_set_state (p, GST_STATE_NULL);
+    gst_object_unref (p);
+  }
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------ */
 /* State changes from bus sync handlers */
 
@@ -536,6 +574,7 @@ kithara_exits_suite (void)
   tcase_add_test (tc, test_queue2);
   tcase_add_test (tc, test_identity_sync);
   tcase_add_test (tc, test_valve);
+  tcase_add_test (tc, test_query_across_a_stock_element);
   tcase_add_test (tc, test_null_from_sync_handler_on_demuxer_error);
   tcase_add_test (tc, test_null_from_sync_handler_sink_behind_decoder);
   tcase_add_test (tc, test_threads_one_per_exit);

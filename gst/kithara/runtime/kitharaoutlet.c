@@ -514,8 +514,13 @@ outlet_loop (gpointer user_data)
     return;
   }
   if (GST_IS_QUERY (item)) {
-    kithara_stream_query_done (GST_QUERY (item),
-        gst_pad_peer_query (o->srcpad, GST_QUERY (item)));
+    /* Downstream answers on this thread: the wait comes off the query
+     * first, so that a kithara inlet behind a stock element makes this
+     * thread wait for its answer rather than take the query for later. */
+    KitharaQueryWait *wait = kithara_stream_query_take_wait (GST_QUERY (item));
+
+    kithara_stream_query_wait_done (wait, gst_pad_peer_query (o->srcpad,
+            GST_QUERY (item)));
     return;
   }
 

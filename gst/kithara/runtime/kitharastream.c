@@ -133,18 +133,34 @@ kithara_stream_query_wait (KitharaQueryWait * wait, GstQuery * query)
 }
 
 /**
- * kithara_stream_query_done:
+ * kithara_stream_query_take_wait:
  *
- * The answer to a queued query: wakes the thread that waits for it, after
- * which @query may be gone.  The first answer takes the wait off the query
- * (atomically), so a later call does nothing.
+ * Takes the wait off @query (atomically: the first taker gets it), for a
+ * thread that passes @query on to a peer answering it on that thread (an
+ * exit's task): a kithara inlet further on, behind a stock element, then
+ * sees a query from a thread that may wait and makes it wait there,
+ * instead of taking it to answer later while the thread upstream, told
+ * it was answered, frees it.  Finish with
+ * kithara_stream_query_wait_done().
+ *
+ * Returns: (nullable): the wait, or %NULL if nobody waits (any more).
+ */
+KitharaQueryWait *
+kithara_stream_query_take_wait (GstQuery * query)
+{
+  return gst_mini_object_steal_qdata (GST_MINI_OBJECT (query), wait_quark ());
+}
+
+/**
+ * kithara_stream_query_wait_done:
+ * @wait: (nullable): from kithara_stream_query_take_wait()
+ *
+ * Wakes the thread waiting on @wait with @result; it may then free the
+ * query.
  */
 void
-kithara_stream_query_done (GstQuery * query, gboolean result)
+kithara_stream_query_wait_done (KitharaQueryWait * wait, gboolean result)
 {
-  KitharaQueryWait *wait = gst_mini_object_steal_qdata (GST_MINI_OBJECT
-      (query), wait_quark ());
-
   if (wait == NULL)
     return;
   g_mutex_lock (&wait->lock);
@@ -154,4 +170,18 @@ kithara_stream_query_done (GstQuery * query, gboolean result)
     g_cond_signal (&wait->cond);
   }
   g_mutex_unlock (&wait->lock);
+}
+
+/**
+ * kithara_stream_query_done:
+ *
+ * The answer to a queued query: wakes the thread that waits for it, after
+ * which @query may be gone.  The first answer takes the wait off the query
+ * (atomically), so a later call does nothing.
+ */
+void
+kithara_stream_query_done (GstQuery * query, gboolean result)
+{
+  kithara_stream_query_wait_done (kithara_stream_query_take_wait (query),
+      result);
 }

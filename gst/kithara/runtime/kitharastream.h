@@ -49,6 +49,13 @@ gboolean kithara_stream_query_is_waited (GstQuery * query);
 KITHARA_API
 void kithara_stream_query_done (GstQuery * query, gboolean result);
 
+KITHARA_API
+KitharaQueryWait *kithara_stream_query_take_wait (GstQuery * query);
+
+KITHARA_API
+void kithara_stream_query_wait_done (KitharaQueryWait * wait,
+    gboolean result);
+
 G_END_DECLS
 
 #endif /* __KITHARA_STREAM_H__ */
