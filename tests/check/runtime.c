@@ -683,7 +683,7 @@ GST_START_TEST (test_idle_worker_sleeps)
   GstHarness *chain = gst_harness_new_parse ("kitharaeq name=a context=idle "
       "! kitharaeq name=b context=idle-held");
   GstHarness *waiting[3];
-  KitharaWorker *worker;
+  KitharaWorker *worker, *held;
   Gate gate;
   guint64 passes, cpu;
   gint tid;
@@ -703,6 +703,14 @@ GST_START_TEST (test_idle_worker_sleeps)
   fail_unless (kc_stats_uint64 (kc_child (chain->element, "a"),
           "backpressured") > 0);
 
+  /* Settled: the consumer's exit is held at the gate and its worker has
+   * filled what it can (its last pops may still have woken the producer,
+   * so the producer's worker settles after it). */
+  gate_wait_held (&gate);
+  held = kithara_worker_get ("idle-held");
+  kithara_worker_wait_parked (held);
+  kithara_worker_wait_parked (worker);
+
   tid = worker_tid_of (kc_child (chain->element, "a"));
   passes = kithara_worker_get_passes (worker);
   cpu = thread_cpu_ns (tid);
@@ -719,6 +727,7 @@ GST_START_TEST (test_idle_worker_sleeps)
   for (i = 0; i < 3; i++)
     gst_harness_teardown (waiting[i]);
   gst_harness_teardown (chain);
+  kithara_worker_unref (held);
   kithara_worker_unref (worker);
   gate_clear (&gate);
 }
