@@ -80,15 +80,26 @@ struct _GstKitharaEq
    * handler may change the layout again. */
   GRecMutex layout_lock;
   guint parametric_bands;       /* num-bands to use in parametric mode */
-  guint layout;                 /* bumped when the bands are replaced */
+  /* Bumped (atomically, under the object lock) when the bands are
+   * replaced, read by the worker without the lock. */
+  gint layout;
+  /* Bumped by every property change of a band (deep-notify): the worker
+   * brings the band parameters into the DSP only when it moved. */
+  gint params_serial;           /* atomic */
 
   /* On the worker, or while no tick runs. */
   GstAudioInfo info;
+  gboolean f64;
   KitharaBiquadBank *bank;
   KitharaIsolator *isolator;
   GstKitharaEqMode applied_mode;
-  guint applied_layout;
-  GstKitharaEqBand *snapshot[GST_KITHARA_EQ_MAX_BANDS];
+  gint applied_layout;
+  gint applied_serial;
+  /* The bands of applied_layout, referenced: syncing controlled values
+   * emits notifications that take our lock, so the lock cannot keep them
+   * alive meanwhile. */
+  GstKitharaEqBand *applied_bands[GST_KITHARA_EQ_MAX_BANDS];
+  guint n_applied;
 };
 
 static void gst_kithara_eq_child_proxy_init (gpointer g_iface,
@@ -189,7 +200,7 @@ gst_kithara_eq_set_layout (GstKitharaEq * self, GstKitharaEqMode mode,
   old = self->bands;
   self->bands = bands;
   self->mode = mode;
-  self->layout++;
+  g_atomic_int_inc (&self->layout);
   GST_OBJECT_UNLOCK (self);
 
   GST_DEBUG_OBJECT (self, "%u bands, mode %d", n_bands, mode);
@@ -243,6 +254,7 @@ gst_kithara_eq_set_caps (GstKitharaElement * element, GstCaps * caps)
   if (self->bank && GST_AUDIO_INFO_RATE (&info) == self->info.rate &&
       GST_AUDIO_INFO_CHANNELS (&info) == self->info.channels) {
     self->info = info;
+    self->f64 = GST_AUDIO_INFO_FORMAT (&info) == GST_AUDIO_FORMAT_F64LE;
     return TRUE;
   }
 
@@ -250,6 +262,7 @@ gst_kithara_eq_set_caps (GstKitharaElement * element, GstCaps * caps)
   kithara_biquad_bank_free (self->bank);
   kithara_isolator_free (self->isolator);
   self->info = info;
+  self->f64 = GST_AUDIO_INFO_FORMAT (&info) == GST_AUDIO_FORMAT_F64LE;
   self->bank = kithara_biquad_bank_new (GST_KITHARA_EQ_MAX_BANDS,
       info.channels, info.rate);
   self->isolator = kithara_isolator_new (info.channels, info.rate);
@@ -257,62 +270,105 @@ gst_kithara_eq_set_caps (GstKitharaElement * element, GstCaps * caps)
   return TRUE;
 }
 
+static void
+gst_kithara_eq_release_bands (GstKitharaEq * self)
+{
+  guint i;
+
+  for (i = 0; i < self->n_applied; i++)
+    gst_clear_object (&self->applied_bands[i]);
+  self->n_applied = 0;
+}
+
+/* A new layout: its bands, referenced, and a DSP started afresh. */
+static void
+gst_kithara_eq_take_layout (GstKitharaEq * self)
+{
+  guint i;
+
+  gst_kithara_eq_release_bands (self);
+  GST_OBJECT_LOCK (self);
+  self->applied_layout = g_atomic_int_get (&self->layout);
+  self->applied_mode = self->mode;
+  self->n_applied = MIN (self->bands->len, GST_KITHARA_EQ_MAX_BANDS);
+  for (i = 0; i < self->n_applied; i++)
+    self->applied_bands[i] =
+        gst_object_ref (g_ptr_array_index (self->bands, i));
+  GST_OBJECT_UNLOCK (self);
+
+  kithara_biquad_bank_set_num_bands (self->bank, self->n_applied);
+  kithara_biquad_bank_reset (self->bank);
+  kithara_isolator_reset (self->isolator);
+}
+
 /* Brings the band parameters (controller values at @buf's stream time
- * included) into the DSP. */
+ * included) into the DSP.  Per buffer, with nothing controlled and nothing
+ * changed, this is a comparison of two counters and one early return of
+ * gst_object_sync_values() per band. */
 static void
 gst_kithara_eq_update (GstKitharaEq * self, GstBuffer * buf)
 {
-  const GstSegment *segment =
-      gst_kithara_element_get_segment (GST_KITHARA_ELEMENT (self));
+  const GstSegment *segment;
   GstClockTime stream_time = GST_CLOCK_TIME_NONE;
-  GstKitharaEqMode mode;
-  guint layout, n, i;
+  gint serial;
+  guint i;
 
-  /* References, not the lock, keep the bands alive below: syncing
-   * controlled values emits notifications that take our lock. */
-  GST_OBJECT_LOCK (self);
-  layout = self->layout;
-  mode = self->mode;
-  n = MIN (self->bands->len, GST_KITHARA_EQ_MAX_BANDS);
-  for (i = 0; i < n; i++)
-    self->snapshot[i] = gst_object_ref (g_ptr_array_index (self->bands, i));
-  GST_OBJECT_UNLOCK (self);
-
-  if (layout != self->applied_layout) {
-    self->applied_layout = layout;
-    self->applied_mode = mode;
-    kithara_biquad_bank_set_num_bands (self->bank, n);
-    kithara_biquad_bank_reset (self->bank);
-    kithara_isolator_reset (self->isolator);
+  if (g_atomic_int_get (&self->layout) != self->applied_layout) {
+    gst_kithara_eq_take_layout (self);
+    self->applied_serial = g_atomic_int_get (&self->params_serial) - 1;
   }
 
+  segment = gst_kithara_element_get_segment (GST_KITHARA_ELEMENT (self));
   if (segment->format == GST_FORMAT_TIME && GST_BUFFER_PTS_IS_VALID (buf))
     stream_time = gst_segment_to_stream_time (segment, GST_FORMAT_TIME,
         GST_BUFFER_PTS (buf));
+  /* Returns at once for a band without control bindings; one with them
+   * sets its properties, which bumps params_serial. */
+  if (GST_CLOCK_TIME_IS_VALID (stream_time)) {
+    for (i = 0; i < self->n_applied; i++)
+      gst_object_sync_values (GST_OBJECT_CAST (self->applied_bands[i]),
+          stream_time);
+  }
 
-  for (i = 0; i < n; i++) {
-    GstKitharaEqBand *band = self->snapshot[i];
+  /* Read before the parameters: a change made meanwhile is seen by the
+   * next buffer at the latest. */
+  serial = g_atomic_int_get (&self->params_serial);
+  if (serial == self->applied_serial)
+    return;
+  self->applied_serial = serial;
+
+  for (i = 0; i < self->n_applied; i++) {
     KitharaBiquadParams params;
 
-    if (GST_CLOCK_TIME_IS_VALID (stream_time))
-      gst_object_sync_values (GST_OBJECT (band), stream_time);
-    gst_kithara_eq_band_get_params (band, &params);
-    if (mode == GST_KITHARA_EQ_MODE_ISOLATOR)
+    gst_kithara_eq_band_get_params (self->applied_bands[i], &params);
+    if (self->applied_mode == GST_KITHARA_EQ_MODE_ISOLATOR)
       kithara_isolator_set_band (self->isolator, i, params.freq,
           params.gain_db);
     else
       kithara_biquad_bank_set_band (self->bank, i, &params);
-
-    self->snapshot[i] = NULL;
-    gst_object_unref (band);
   }
+}
+
+/* Any property change of a band (on whatever thread made it, once the
+ * band's value is stored). */
+static void
+gst_kithara_eq_deep_notify (GstObject * object, GstObject * orig,
+    GParamSpec * pspec)
+{
+  GstObjectClass *parent_class =
+      GST_OBJECT_CLASS (gst_kithara_eq_parent_class);
+
+  if (GST_IS_KITHARA_EQ_BAND (orig))
+    g_atomic_int_inc (&GST_KITHARA_EQ (object)->params_serial);
+  if (parent_class->deep_notify)
+    parent_class->deep_notify (object, orig, pspec);
 }
 
 static GstFlowReturn
 gst_kithara_eq_handle_buffer (GstKitharaElement * element, GstBuffer * buf)
 {
   GstKitharaEq *self = GST_KITHARA_EQ (element);
-  gboolean isolator, f64;
+  gboolean isolator;
   GstMapInfo map;
   guint frames;
 
@@ -323,6 +379,7 @@ gst_kithara_eq_handle_buffer (GstKitharaElement * element, GstBuffer * buf)
       kithara_biquad_bank_is_bypassed (self->bank))
     return gst_kithara_element_push (element, buf);
 
+  /* In place: a copy only if someone else holds the buffer too. */
   buf = gst_buffer_make_writable (buf);
   if (!gst_buffer_map (buf, &map, GST_MAP_READWRITE)) {
     GST_ERROR_OBJECT (self, "cannot map buffer for writing");
@@ -331,12 +388,11 @@ gst_kithara_eq_handle_buffer (GstKitharaElement * element, GstBuffer * buf)
   }
 
   frames = map.size / GST_AUDIO_INFO_BPF (&self->info);
-  f64 = GST_AUDIO_INFO_FORMAT (&self->info) == GST_AUDIO_FORMAT_F64LE;
-  if (isolator && f64)
+  if (isolator && self->f64)
     kithara_isolator_process_f64 (self->isolator, (double *) map.data, frames);
   else if (isolator)
     kithara_isolator_process_f32 (self->isolator, (float *) map.data, frames);
-  else if (f64)
+  else if (self->f64)
     kithara_biquad_bank_process_f64 (self->bank, (double *) map.data, frames);
   else
     kithara_biquad_bank_process_f32 (self->bank, (float *) map.data, frames);
@@ -541,6 +597,7 @@ gst_kithara_eq_dispose (GObject * object)
   for (i = 0; i < bands->len; i++)
     gst_object_unparent (g_ptr_array_index (bands, i));
   g_ptr_array_unref (bands);
+  gst_kithara_eq_release_bands (self);
 
   G_OBJECT_CLASS (gst_kithara_eq_parent_class)->dispose (object);
 }
@@ -571,6 +628,7 @@ gst_kithara_eq_class_init (GstKitharaEqClass * klass)
   gobject_class->get_property = gst_kithara_eq_get_property;
   gobject_class->dispose = gst_kithara_eq_dispose;
   gobject_class->finalize = gst_kithara_eq_finalize;
+  GST_OBJECT_CLASS (klass)->deep_notify = gst_kithara_eq_deep_notify;
 
   kithara_class->set_caps = GST_DEBUG_FUNCPTR (gst_kithara_eq_set_caps);
   kithara_class->handle_buffer =

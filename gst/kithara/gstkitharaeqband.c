@@ -2,8 +2,10 @@
  *
  * Bands are GstObjects so that GstController bindings can be attached to
  * them and so that "band0::gain" works through the element's
- * GstChildProxy.  Their properties are read by the worker once per
- * buffer, under the band's object lock.
+ * GstChildProxy.  Their properties are read by the worker, under the
+ * band's object lock, at the first buffer after one of them changed: the
+ * element learns of changes from the deep-notify every property change
+ * emits on its parent.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

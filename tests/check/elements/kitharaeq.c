@@ -818,6 +818,75 @@ GST_START_TEST (test_controller)
 
 GST_END_TEST;
 
+/* The band parameters are read again only when a band property changed:
+ * after a long steady stretch a change still takes effect in the very
+ * next buffer, whether set directly or by a control binding added while
+ * streaming. */
+static gboolean
+next_buffer_is_flat (Eq * e, Tones * t)
+{
+  double *out = g_new (double, CHUNK);
+  guint64 pos = e->pos;
+  gboolean flat = TRUE;
+  guint i;
+
+  eq_run (e, CHUNK, tone, t, out);
+  for (i = 0; i < CHUNK; i++)
+    flat = flat && out[i] == tone (0, pos + i, t);
+  g_free (out);
+  return flat;
+}
+
+GST_START_TEST (test_change_applies_at_next_buffer)
+{
+  static const struct
+  {
+    const gchar *props;
+    guint band;
+  } setups[] = {
+    {"band5::freq=1000", 5},
+    {"mode=isolator", 1},
+  };
+  Tones t = { RATE, {1000}, {0.5}
+  };
+  guint s;
+
+  for (s = 0; s < G_N_ELEMENTS (setups); s++) {
+    GstControlSource *cs;
+    GObject *band;
+    gchar *name;
+    Eq e;
+
+    eq_open (&e, setups[s].props, TRUE, 1, RATE);
+    eq_run (&e, 20 * CHUNK, tone, &t, NULL);
+    fail_unless (next_buffer_is_flat (&e, &t));
+    set_band (e.eq, setups[s].band, "gain", "-12");
+    fail_if (next_buffer_is_flat (&e, &t), "%s: a gain set between buffers "
+        "was not applied to the next one", setups[s].props);
+    eq_close (&e);
+
+    eq_open (&e, setups[s].props, TRUE, 1, RATE);
+    eq_run (&e, 20 * CHUNK, tone, &t, NULL);
+    fail_unless (next_buffer_is_flat (&e, &t));
+    name = g_strdup_printf ("band%u", setups[s].band);
+    band = gst_child_proxy_get_child_by_name (GST_CHILD_PROXY (e.eq), name);
+    cs = gst_interpolation_control_source_new ();
+    gst_timed_value_control_source_set ((GstTimedValueControlSource *) cs, 0,
+        -12.0);
+    gst_object_add_control_binding (GST_OBJECT (band),
+        gst_direct_control_binding_new_absolute (GST_OBJECT (band), "gain",
+            cs));
+    fail_if (next_buffer_is_flat (&e, &t), "%s: a control binding added "
+        "between buffers was not applied to the next one", setups[s].props);
+    g_object_unref (band);
+    gst_object_unref (cs);
+    g_free (name);
+    eq_close (&e);
+  }
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------ */
 /* 6. channels are independent */
 
@@ -1297,6 +1366,7 @@ kitharaeq_suite (void)
       G_N_ELEMENTS (step_cases));
   tcase_add_test (tc, test_step_detector_sees_clicks);
   tcase_add_test (tc, test_controller);
+  tcase_add_test (tc, test_change_applies_at_next_buffer);
   tcase_add_test (tc, test_channels_independent);
   tcase_add_test (tc, test_isolator_channels_independent);
   tcase_add_test (tc, test_child_proxy_and_layouts);
