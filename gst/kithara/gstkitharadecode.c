@@ -26,6 +26,12 @@
  * downstream or lets the chain make one step (one page or frame, or one
  * pushed buffer), so a tick stays small.
  *
+ * After a TIME seek the element posts a "kithara-seek-landed" element
+ * message saying where the stream really restarted (requested and landed
+ * position, in time and samples, and the seek's seqnum), and answers
+ * position queries with the landing until playback has moved on
+ * (kitharaseeklanding.c).
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=track.flac ! kitharadecode ! kitharaeq ! \
@@ -41,6 +47,7 @@
 #include "gstkitharadecode.h"
 #include "gstkitharaelements.h"
 #include "kitharadecodeplug.h"
+#include "kitharaseeklanding.h"
 #include "kitharatickpool.h"
 
 GST_DEBUG_CATEGORY (gst_kithara_decode_debug);
@@ -85,6 +92,7 @@ struct _GstKitharaDecode
   gboolean internal_flush;      /* don't forward flushes downstream */
   guint audio_pads_seen;
   GQueue out;                   /* decoded buffers and events, in order */
+  KitharaSeekLanding landing;   /* where the last seek restarted */
 
   /* Properties, under the object lock. */
   gint audio_stream;
@@ -106,6 +114,7 @@ static void
 clear_out_queue (GstKitharaDecode * self, gboolean flush)
 {
   kithara_stream_flush_items (&self->out, flush);
+  kithara_seek_landing_flushed (&self->landing);
 }
 
 /* ------------------------------------------------------------------ */
@@ -811,6 +820,7 @@ reset_chain (GstKitharaDecode * self)
   gst_clear_event (&self->pending_eos);
   self->linked_ended = FALSE;
   clear_out_queue (self, FALSE);
+  kithara_seek_landing_reset (&self->landing);
   self->linked_once = FALSE;
   self->input_done = FALSE;
   self->failed = FALSE;
@@ -872,11 +882,15 @@ push_one_out (GstKitharaDecode * self)
 {
   GstKitharaElement *base = GST_KITHARA_ELEMENT (self);
   GstMiniObject *item;
+  GstMessage *landed;
 
   if (gst_kithara_element_downstream_full (base))
     return KITHARA_TICK_BACKPRESSURED;
 
   item = g_queue_pop_head (&self->out);
+  landed = kithara_seek_landing_pass (&self->landing, GST_OBJECT (self), item);
+  if (landed)
+    gst_element_post_message (GST_ELEMENT (self), landed);
   if (GST_IS_BUFFER (item))
     return gst_kithara_element_tick_result (base,
         gst_kithara_element_push (base, GST_BUFFER (item)));
@@ -1055,7 +1069,10 @@ gst_kithara_decode_src_event (GstKitharaElement * base, GstEvent * event)
   }
 
   kithara_node_lock_tick (node);
+  kithara_seek_landing_request (&self->landing, event, &self->out);
   res = gst_pad_push_event (self->capture_pad, event);
+  if (!res)
+    kithara_seek_landing_cancel (&self->landing);
   kithara_node_unlock_tick (node);
   kithara_node_wake (node);
   return res;
@@ -1068,6 +1085,11 @@ gst_kithara_decode_src_query (GstKitharaElement * base, GstQuery * query)
 
   switch (GST_QUERY_TYPE (query)) {
     case GST_QUERY_POSITION:
+      /* Right after a seek, where playback restarted (not the request,
+       * nor how far the chain has decoded beyond it). */
+      if (kithara_seek_landing_answer (&self->landing, query))
+        return TRUE;
+      /* fall through */
     case GST_QUERY_DURATION:
     case GST_QUERY_SEEKING:
     case GST_QUERY_SEGMENT:
@@ -1200,6 +1222,8 @@ gst_kithara_decode_constructed (GObject * object)
   G_OBJECT_CLASS (gst_kithara_decode_parent_class)->constructed (object);
   sinkpad = gst_kithara_element_get_sink_pad (GST_KITHARA_ELEMENT (self));
   gst_pad_set_activate_function (sinkpad, gst_kithara_decode_sink_activate);
+  kithara_seek_landing_init (&self->landing,
+      gst_kithara_element_get_src_pad (GST_KITHARA_ELEMENT (self)));
 }
 
 static void
@@ -1209,6 +1233,7 @@ gst_kithara_decode_finalize (GObject * object)
 
   destroy_chain (self);
   clear_out_queue (self, FALSE);
+  kithara_seek_landing_clear (&self->landing);
   gst_clear_event (&self->pending_eos);
   G_OBJECT_CLASS (gst_kithara_decode_parent_class)->finalize (object);
 }

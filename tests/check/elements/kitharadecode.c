@@ -1,6 +1,8 @@
 /* kitharadecode tests: output equal to decodebin's (WAV, FLAC, MP3, Ogg
  * Vorbis and Opus), chained Ogg, streams beside the decoded one, no
- * upstream thread, seeking, bad input, Opus pre-skip; decoders chosen
+ * upstream thread, seeking and where a seek lands (the
+ * kithara-seek-landed message, position queries), bad input, Opus
+ * pre-skip; decoders chosen
  * as decodebin chooses them (MP3 behind ID3v2 and ID3v1 tags, in
  * Matroska, behind a queue: with gstreamer1.0-libav, whose MP3 decoders
  * rank as high as mpg123's; the next decoder tried when one cannot start
@@ -783,6 +785,418 @@ GST_START_TEST (test_seek_vorbis)
 GST_END_TEST;
 
 /* ------------------------------------------------------------------ */
+/* Seek landing: after a seek, kitharadecode posts where the first sample
+ * really is, and answers position queries with it until playback moves
+ * on. */
+
+#define LANDING_RATE 44100
+#define LANDING_FRAMES (130 * 1024)     /* about 3 s */
+
+typedef struct
+{
+  GstClockTime requested, landed;
+  guint64 requested_sample, landed_sample;
+  guint seqnum;
+} Landing;
+
+/* "filesrc ! kitharadecode ! appsink" on a 3 s tone, prerolled. */
+static GstElement *
+landing_pipeline (const gchar * path)
+{
+  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! kitharadecode "
+      "name=dec ! appsink name=sink sync=false", path);
+  GstElement *p = kc_parse (desc);
+
+  kc_set_state_sync (p, GST_STATE_PAUSED);
+  g_free (desc);
+  return p;
+}
+
+/* A flushing TIME seek of the pipeline; returns its seqnum. */
+static guint32
+send_seek (GstElement * p, GstSeekFlags flags, GstClockTime target)
+{
+  GstEvent *seek = gst_event_new_seek (1.0, GST_FORMAT_TIME,
+      GST_SEEK_FLAG_FLUSH | flags, GST_SEEK_TYPE_SET, target,
+      GST_SEEK_TYPE_NONE, -1);
+  guint32 seqnum = gst_event_get_seqnum (seek);
+
+  fail_unless (gst_element_send_event (p, seek));
+  return seqnum;
+}
+
+static gboolean
+parse_landing (GstMessage * msg, Landing * l)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ELEMENT ||
+      !gst_structure_has_name (s, "kithara-seek-landed"))
+    return FALSE;
+  fail_unless (gst_structure_get (s, "requested", G_TYPE_UINT64,
+          &l->requested, "landed", G_TYPE_UINT64, &l->landed,
+          "requested-sample", G_TYPE_UINT64, &l->requested_sample,
+          "landed-sample", G_TYPE_UINT64, &l->landed_sample,
+          "seqnum", G_TYPE_UINT, &l->seqnum, NULL));
+  /* The message carries the seek's seqnum too, as GStreamer's do. */
+  fail_unless_equals_int (gst_message_get_seqnum (msg), l->seqnum);
+  fail_unless (g_str_equal (GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), "dec"));
+  return TRUE;
+}
+
+static void
+fail_on_error (GstMessage * msg)
+{
+  GError *err = NULL;
+
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR)
+    return;
+  gst_message_parse_error (msg, &err, NULL);
+  fail ("error from %s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
+      err->message);
+}
+
+/* Waits for the next landing message (other messages are dropped). */
+static void
+wait_landing (GstElement * p, Landing * l)
+{
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p),
+        GST_CLOCK_TIME_NONE, GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR);
+    gboolean found;
+
+    fail_on_error (msg);
+    found = parse_landing (msg, l);
+    gst_message_unref (msg);
+    if (found)
+      return;
+  }
+}
+
+static GstFlowReturn
+discard_sample (GstAppSink * sink, gpointer user_data)
+{
+  gst_sample_unref (gst_app_sink_pull_sample (sink));
+  return GST_FLOW_OK;
+}
+
+/* Plays to the end; returns how many landing messages came meanwhile.
+ * (appsink posts EOS once everything has been pulled.) */
+static guint
+landings_until_eos (GstElement * p)
+{
+  GstAppSinkCallbacks callbacks = { NULL, NULL, discard_sample };
+  GstMessage *msg;
+  guint n = 0;
+  Landing l;
+
+  gst_app_sink_set_callbacks (GST_APP_SINK (kc_child (p, "sink")),
+      &callbacks, NULL, NULL);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  for (;;) {
+    msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p),
+        GST_CLOCK_TIME_NONE, GST_MESSAGE_ELEMENT | GST_MESSAGE_EOS |
+        GST_MESSAGE_ERROR);
+    fail_on_error (msg);
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS)
+      break;
+    if (parse_landing (msg, &l))
+      n++;
+    gst_message_unref (msg);
+  }
+  gst_message_unref (msg);
+  return n;
+}
+
+/* The decoder's position (its element query goes to its src pad) is
+ * the landing, in time and in samples. */
+static void
+check_position_is_landing (GstElement * dec, const Landing * l)
+{
+  gint64 pos = -1;
+
+  fail_unless (gst_element_query_position (dec, GST_FORMAT_TIME, &pos));
+  fail_unless_equals_int64 (pos, l->landed);
+  fail_unless (gst_element_query_position (dec, GST_FORMAT_DEFAULT, &pos));
+  fail_unless_equals_int64 (pos, l->landed_sample);
+}
+
+/* The first buffer after the seek, waiting for the sink's preroll on it
+ * (transfer full). */
+static GstSample *
+prerolled_sample (GstElement * p)
+{
+  GstElement *sink = kc_child (p, "sink");
+  GstSample *sample;
+
+  fail_unless_equals_int (gst_element_get_state (p, NULL, NULL,
+          GST_CLOCK_TIME_NONE), GST_STATE_CHANGE_SUCCESS);
+  sample = gst_app_sink_pull_preroll (GST_APP_SINK (sink));
+  fail_unless (sample != NULL);
+  return sample;
+}
+
+/* Where @sample's buffer starts, in stream time (it may start a fraction
+ * of a sample before its segment: a parser's buffer is not clipped). */
+static GstClockTime
+sample_stream_time (GstSample * sample)
+{
+  guint64 time = 0;
+
+  fail_unless_equals_int (gst_segment_to_stream_time_full
+      (gst_sample_get_segment (sample), GST_FORMAT_TIME,
+          GST_BUFFER_PTS (gst_sample_get_buffer (sample)), &time), 1);
+  return time;
+}
+
+/* @sample's samples are the file's from @frame on. */
+static void
+check_samples_at (GstSample * sample, Decoded * whole, guint64 frame)
+{
+  GstBuffer *buf = gst_sample_get_buffer (sample);
+  guint bpf = GST_AUDIO_INFO_BPF (&whole->info);
+  GstMapInfo map;
+
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  fail_unless (map.size >= 64 * bpf);
+  fail_unless ((frame * bpf) + map.size <= whole->data->len);
+  fail_unless (memcmp (map.data, whole->data->data + frame * bpf,
+          map.size) == 0, "the first buffer is not the file at sample %"
+      G_GUINT64_FORMAT, frame);
+  gst_buffer_unmap (buf, &map);
+}
+
+/* An accurate seek to @target, between two samples, lands on sample
+ * @frame, the one playing at @target: the message says so, the first
+ * buffer is stamped there (within the sample) and holds the file's
+ * samples from there on, and the decoder's position is the landing. */
+static void
+check_accurate_seek (GstElement * p, Decoded * whole, GstClockTime target,
+    guint64 frame)
+{
+  GstElement *dec = kc_child (p, "dec");
+  GstSample *head;
+  GstClockTimeDiff diff;
+  guint32 seqnum;
+  Landing l;
+
+  seqnum = send_seek (p, GST_SEEK_FLAG_ACCURATE, target);
+  wait_landing (p, &l);
+  GST_INFO ("requested %" GST_TIME_FORMAT " (%" G_GUINT64_FORMAT
+      "), landed %" GST_TIME_FORMAT " (%" G_GUINT64_FORMAT ")",
+      GST_TIME_ARGS (l.requested), l.requested_sample,
+      GST_TIME_ARGS (l.landed), l.landed_sample);
+  fail_unless_equals_int (l.seqnum, seqnum);
+  fail_unless_equals_uint64 (l.requested, target);
+  fail_unless_equals_uint64 (l.requested_sample, frame);
+  fail_unless_equals_uint64 (l.landed_sample, frame);
+  check_position_is_landing (dec, &l);
+
+  head = prerolled_sample (p);
+  fail_unless_equals_uint64 (sample_stream_time (head), l.landed);
+  diff = GST_CLOCK_DIFF (target, GST_BUFFER_PTS (gst_sample_get_buffer
+          (head)));
+  fail_unless (ABS (diff) < GST_SECOND / LANDING_RATE, "first buffer %"
+      GST_STIME_FORMAT " from the target", GST_STIME_ARGS (diff));
+  check_samples_at (head, whole, l.landed_sample);
+  gst_sample_unref (head);
+  check_position_is_landing (dec, &l);
+}
+
+/* Two accurate seeks: to 1.2345 s (sample 54441.45) and to 0.61725 s
+ * (sample 27220.725: the one playing then is 27220, not the nearest).
+ * Then the position is the landing until the next buffer has gone. */
+static void
+check_accurate_landing (const gchar * name, const gchar * encoder)
+{
+  gchar *path = kc_encode_tone (tmp_dir, name, encoder, 440, LANDING_RATE,
+      LANDING_FRAMES);
+  GstElement *p = landing_pipeline (path), *dec = kc_child (p, "dec");
+  GstElement *sink = kc_child (p, "sink");
+  GstSample *next;
+  Decoded whole;
+  gint64 pos = -1, landed = -1;
+
+  fail_unless (decode_file (path, "kitharadecode", &whole, NULL));
+  check_accurate_seek (p, &whole, 1234500000, gst_util_uint64_scale_round
+      (1234500000, LANDING_RATE, GST_SECOND));
+  check_accurate_seek (p, &whole, 617250000, 27220);
+  fail_unless (gst_element_query_position (dec, GST_FORMAT_TIME, &landed));
+
+  /* Playing: the landing buffer, then the next one has gone downstream;
+   * the position is the chain's again. */
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  gst_sample_unref (gst_app_sink_pull_sample (GST_APP_SINK (sink)));
+  next = gst_app_sink_pull_sample (GST_APP_SINK (sink));
+  fail_unless (next != NULL);
+  gst_sample_unref (next);
+  fail_unless (!gst_element_query_position (dec, GST_FORMAT_TIME, &pos) ||
+      pos != landed, "%s: still at the landing", name);
+
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  decoded_clear (&whole);
+  g_free (path);
+}
+
+GST_START_TEST (test_seek_landing_wav)
+{
+  if (have_elements ("wavenc", NULL))
+    check_accurate_landing ("l.wav", "wavenc");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_seek_landing_flac)
+{
+  if (have_elements ("flacenc", NULL))
+    check_accurate_landing ("l.flac", "flacenc");
+}
+
+GST_END_TEST;
+
+/* One key-unit seek: the landing is where the first buffer starts, and
+ * the decoder's position says so at once and while the sink holds that
+ * buffer. */
+static void
+check_key_unit_seek (GstElement * p, GstClockTime target)
+{
+  GstElement *dec = kc_child (p, "dec");
+  GstSample *head;
+  guint32 seqnum;
+  Landing l;
+
+  seqnum = send_seek (p, GST_SEEK_FLAG_KEY_UNIT, target);
+  wait_landing (p, &l);
+  GST_INFO ("requested %" GST_TIME_FORMAT ", landed %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (l.requested), GST_TIME_ARGS (l.landed));
+  fail_unless_equals_int (l.seqnum, seqnum);
+  fail_unless_equals_uint64 (l.requested, target);
+  fail_unless_equals_uint64 (l.requested_sample,
+      gst_util_uint64_scale (target, LANDING_RATE, GST_SECOND));
+  fail_unless (l.landed <= target);
+  fail_unless (ABS (GST_CLOCK_DIFF (gst_util_uint64_scale (l.landed_sample,
+                  GST_SECOND, LANDING_RATE), l.landed)) <
+      GST_SECOND / LANDING_RATE);
+  check_position_is_landing (dec, &l);
+
+  head = prerolled_sample (p);
+  fail_unless_equals_uint64 (sample_stream_time (head), l.landed);
+  gst_sample_unref (head);
+  check_position_is_landing (dec, &l);
+}
+
+/* Two key-unit seeks, two messages with their seqnums, and no other
+ * until the end. */
+static void
+check_key_unit_landing (const gchar * name, const gchar * encoder)
+{
+  gchar *path = kc_encode_tone (tmp_dir, name, encoder, 440, LANDING_RATE,
+      LANDING_FRAMES);
+  GstElement *p = landing_pipeline (path);
+
+  check_key_unit_seek (p, 1300 * GST_MSECOND);
+  check_key_unit_seek (p, 600 * GST_MSECOND);
+  fail_unless_equals_int (landings_until_eos (p), 0);
+
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  g_free (path);
+}
+
+GST_START_TEST (test_seek_landing_vorbis)
+{
+  if (have_elements ("vorbisenc", "oggmux", NULL))
+    check_key_unit_landing ("l.ogg", "vorbisenc ! oggmux");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_seek_landing_mp3)
+{
+  if (have_elements ("lamemp3enc", NULL))
+    check_key_unit_landing ("l.mp3", "lamemp3enc");
+}
+
+GST_END_TEST;
+
+/* An accurate seek lands once: nothing more is posted to the end. */
+GST_START_TEST (test_seek_landing_once)
+{
+  gchar *path;
+  GstElement *p;
+  Landing l;
+
+  if (!have_elements ("flacenc", NULL))
+    return;
+  path = kc_encode_tone (tmp_dir, "o.flac", "flacenc", 440, LANDING_RATE,
+      LANDING_FRAMES);
+  p = landing_pipeline (path);
+  send_seek (p, GST_SEEK_FLAG_ACCURATE, 2 * GST_SECOND);
+  wait_landing (p, &l);
+  fail_unless_equals_uint64 (l.landed_sample, 2 * LANDING_RATE);
+  fail_unless_equals_int (landings_until_eos (p), 0);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+/* Without a flush, what was decoded before the seek still goes out
+ * first: the landing is the first buffer of the seek's segment. */
+GST_START_TEST (test_seek_landing_not_flushing)
+{
+  const GstClockTime target = 1234500000;
+  gchar *path, *desc;
+  GstElement *p, *sink;
+  GstSample *sample;
+  GstEvent *seek;
+  guint32 seqnum;
+  Landing l;
+  guint i;
+
+  if (!have_elements ("flacenc", NULL))
+    return;
+  path = kc_encode_tone (tmp_dir, "n.flac", "flacenc", 440, LANDING_RATE,
+      LANDING_FRAMES);
+  /* A short appsink queue, so that the decoder is held back. */
+  desc = g_strdup_printf ("filesrc location=\"%s\" ! kitharadecode name=dec "
+      "! appsink name=sink sync=false max-buffers=2", path);
+  p = kc_parse (desc);
+  sink = kc_child (p, "sink");
+  kc_set_state_sync (p, GST_STATE_PLAYING);
+  for (i = 0; i < 3; i++)
+    gst_sample_unref (gst_app_sink_pull_sample (GST_APP_SINK (sink)));
+
+  seek = gst_event_new_seek (1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_ACCURATE,
+      GST_SEEK_TYPE_SET, target, GST_SEEK_TYPE_NONE, -1);
+  seqnum = gst_event_get_seqnum (seek);
+  fail_unless (gst_element_send_event (p, seek));
+  for (i = 0; (sample = gst_app_sink_pull_sample (GST_APP_SINK (sink))); i++) {
+    if (gst_sample_get_segment (sample)->start == target)
+      break;
+    gst_sample_unref (sample);
+  }
+  fail_unless (sample != NULL);
+  GST_INFO ("landed after %u buffers decoded before the seek", i);
+
+  wait_landing (p, &l);
+  fail_unless_equals_int (l.seqnum, seqnum);
+  fail_unless_equals_uint64 (l.landed, sample_stream_time (sample));
+  fail_unless_equals_uint64 (l.landed_sample,
+      gst_util_uint64_scale_round (target, LANDING_RATE, GST_SECOND));
+  gst_sample_unref (sample);
+
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+  g_free (desc);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
 
 GST_START_TEST (test_garbage_beside_good_stream)
 {
@@ -1335,6 +1749,12 @@ kitharadecode_suite (void)
   tcase_add_test (tc, test_seek_wav);
   tcase_add_test (tc, test_seek_flac);
   tcase_add_test (tc, test_seek_vorbis);
+  tcase_add_test (tc, test_seek_landing_wav);
+  tcase_add_test (tc, test_seek_landing_flac);
+  tcase_add_test (tc, test_seek_landing_vorbis);
+  tcase_add_test (tc, test_seek_landing_mp3);
+  tcase_add_test (tc, test_seek_landing_once);
+  tcase_add_test (tc, test_seek_landing_not_flushing);
   tcase_add_test (tc, test_garbage_beside_good_stream);
   tcase_add_test (tc, test_audio_beside_video);
   tcase_add_test (tc, test_audio_stream_of_two);
