@@ -70,7 +70,7 @@ static gint opt_repeats = 3, opt_contexts = 1;
 static gdouble opt_seconds = 5, opt_warmup = 2, opt_eq_gain = 6;
 static gint opt_mixer_latency = 0;
 static gchar *opt_counts = NULL, *opt_rates = NULL, *opt_output = NULL;
-static gchar *opt_run = NULL, *opt_threads = NULL;
+static gchar *opt_run = NULL, *opt_threads = NULL, *opt_engine = NULL;
 static gboolean opt_verbose = FALSE, opt_no_floor = FALSE;
 
 /* One run, as the child reports it. */
@@ -393,9 +393,13 @@ pipeline_description (gint side, const gchar * file, guint n)
       gchar *ctx = i % contexts ? g_strdup_printf ("context=deck%u",
           i % contexts) : g_strdup ("");
 
+      gchar *engine = opt_engine ? g_strdup_printf ("engine=%s", opt_engine) :
+          g_strdup ("");
+
       g_string_append_printf (d, " filesrc location=\"%s\" ! kitharadecode "
-          "%s ! kitharaeq %s %s ! kithararesample quality=sinc-fastest %s ! "
-          "m.", file, ctx, ctx, gains, ctx);
+          "%s ! kitharaeq %s %s ! kithararesample quality=sinc-fastest %s %s "
+          "! m.", file, ctx, ctx, gains, engine, ctx);
+      g_free (engine);
       g_free (ctx);
     } else
       /* F32 as on the kithara side (audioconvert would otherwise keep
@@ -916,21 +920,39 @@ run_in_child (gint side, const gchar * file, guint n, Run * r)
   gchar *count = g_strdup_printf ("%u", n);
   gchar warmup[G_ASCII_DTOSTR_BUF_SIZE], seconds[G_ASCII_DTOSTR_BUF_SIZE];
   gchar gain[G_ASCII_DTOSTR_BUF_SIZE], contexts[16], latency[16];
-  const gchar *argv[] = { self_path, "--run", side_names[side],
-    "--contexts", contexts, "--mixer-latency", latency,
-    "--eq-gain", g_ascii_dtostr (gain, sizeof (gain), opt_eq_gain),
-    "--warmup", g_ascii_dtostr (warmup, sizeof (warmup), opt_warmup),
-    "--seconds", g_ascii_dtostr (seconds, sizeof (seconds), opt_seconds),
-    file, count, opt_verbose ? "--verbose" : NULL, NULL
-  };
+  GPtrArray *argv = g_ptr_array_new ();
   gchar *out = NULL;
   gint status = 0;
   GError *err = NULL;
 
   g_snprintf (contexts, sizeof (contexts), "%d", opt_contexts);
   g_snprintf (latency, sizeof (latency), "%d", opt_mixer_latency);
+  g_ptr_array_add (argv, (gpointer) self_path);
+  g_ptr_array_add (argv, "--run");
+  g_ptr_array_add (argv, (gpointer) side_names[side]);
+  g_ptr_array_add (argv, "--contexts");
+  g_ptr_array_add (argv, contexts);
+  g_ptr_array_add (argv, "--mixer-latency");
+  g_ptr_array_add (argv, latency);
+  g_ptr_array_add (argv, "--eq-gain");
+  g_ptr_array_add (argv, g_ascii_dtostr (gain, sizeof (gain), opt_eq_gain));
+  g_ptr_array_add (argv, "--warmup");
+  g_ptr_array_add (argv, g_ascii_dtostr (warmup, sizeof (warmup),
+          opt_warmup));
+  g_ptr_array_add (argv, "--seconds");
+  g_ptr_array_add (argv, g_ascii_dtostr (seconds, sizeof (seconds),
+          opt_seconds));
+  if (opt_engine) {
+    g_ptr_array_add (argv, "--resample-engine");
+    g_ptr_array_add (argv, opt_engine);
+  }
+  if (opt_verbose)
+    g_ptr_array_add (argv, "--verbose");
+  g_ptr_array_add (argv, (gpointer) file);
+  g_ptr_array_add (argv, count);
+  g_ptr_array_add (argv, NULL);
   memset (r, 0, sizeof (*r));
-  if (!g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_DEFAULT, NULL,
+  if (!g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
           NULL, &out, NULL, &status, &err)) {
     g_snprintf (r->failure, sizeof (r->failure), "%s", err->message);
     g_error_free (err);
@@ -952,6 +974,7 @@ run_in_child (gint side, const gchar * file, guint n, Run * r)
   }
   g_free (out);
   g_free (count);
+  g_ptr_array_unref (argv);
 }
 
 /* Medians over the runs that worked; the first failure is kept. */
@@ -1218,6 +1241,8 @@ static GOptionEntry entries[] = {
       "Write PREFIX.csv and PREFIX.png (default bench-decks)", "PREFIX"},
   {"contexts", 'c', 0, G_OPTION_ARG_INT, &opt_contexts,
       "Kithara worker contexts the decks are spread over (default 1)", "K"},
+  {"resample-engine", 'e', 0, G_OPTION_ARG_STRING, &opt_engine,
+      "kithararesample's engine (default: the element's)", "NAME"},
   {"threads", 't', 0, G_OPTION_ARG_STRING, &opt_threads,
       "Threads of every kithara context: N or auto (default 1)", "T"},
   {"mixer-latency", 'l', 0, G_OPTION_ARG_INT, &opt_mixer_latency,
@@ -1320,7 +1345,7 @@ main (int argc, char **argv)
       "alternating +-%g dB) -> resample -> mix to " CAPS " -> fakesink "
       "sync=true, in real time\n"
       "  kithara: kitharadecode ! kitharaeq ! kithararesample "
-      "quality=sinc-fastest ! kitharamixer (%d worker context%s of %s "
+      "quality=sinc-fastest%s%s ! kitharamixer (%d worker context%s of %s "
       "thread%s%s)\n"
       "  stock:   decodebin ! audioconvert ! F32 ! equalizer-nbands ! "
       "audioresample quality=6 ! queue (4 buffers/50 ms) ! audiomixer\n"
@@ -1338,6 +1363,7 @@ main (int argc, char **argv)
       "%s"
       "Targets: threads constant in N; kithara CPU at N=200 <= 1/3 of "
       "stock's; < 1 context switch per 10 ms block\n", opt_eq_gain,
+      opt_engine ? " engine=" : "", opt_engine ? opt_engine : "",
       opt_contexts, opt_contexts > 1 ? "s" : "",
       opt_threads ? opt_threads : "1",
       g_strcmp0 (opt_threads ? opt_threads : "1", "1") ? "s" : "", latency,
