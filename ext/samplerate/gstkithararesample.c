@@ -2,8 +2,11 @@
  * SECTION:element-kithararesample
  * @title: kithararesample
  *
- * Resamples raw audio from any rate to any rate with libsamplerate, as a
- * node on the shared kithara worker (see #GstKitharaElement).
+ * Resamples raw audio from any rate to any rate, as a node on the shared
+ * kithara worker (see #GstKitharaElement), with one of two engines
+ * (#GstKitharaResample:engine): libsamplerate (the default) or
+ * GstAudioResampler, GStreamer's own resampler (that of audioresample).
+ * Every guarantee below holds on both.
  *
  * The output rate is the one downstream prefers, nearest to the input
  * rate.  When both rates are equal and #GstKitharaResample:playback-rate is
@@ -23,10 +26,11 @@
  * give round (N * ratio) output frames.  The latency query reports the
  * look-ahead the converter needs.
  *
- * Changing #GstKitharaResample:quality while playing takes effect at the
- * next buffer: the old converter's tail is drained (no input is dropped
- * and timestamps continue) and a new converter starts from silence, which
- * makes a short fade over the filter length at that point.
+ * Changing #GstKitharaResample:quality or #GstKitharaResample:engine
+ * while playing takes effect at the next buffer: the old converter's tail
+ * is drained (no input is dropped and timestamps continue) and a new
+ * converter starts from silence, which makes a short fade over the filter
+ * length at that point.
  *
  * ## Example launch lines
  * |[
@@ -35,6 +39,9 @@
  * |[
  * gst-launch-1.0 filesrc location=song.flac ! kitharadecode ! kithararesample playback-rate=1.06 ! audioconvert ! autoaudiosink
  * ]| Plays a song 6 % faster.
+ * |[
+ * gst-launch-1.0 audiotestsrc num-buffers=100 ! audio/x-raw,format=F32LE,rate=48000 ! kithararesample engine=gstreamer quality=sinc-fastest ! audio/x-raw,rate=16000 ! fakesink
+ * ]| Converts to 16 kHz with GStreamer's resampler.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -51,6 +58,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_kithara_resample_debug);
 #define GST_CAT_DEFAULT gst_kithara_resample_debug
 
 #define DEFAULT_QUALITY GST_KITHARA_RESAMPLE_QUALITY_SINC_MEDIUM
+#define DEFAULT_ENGINE GST_KITHARA_RESAMPLE_ENGINE_LIBSAMPLERATE
 #define DEFAULT_PLAYBACK_RATE 1.0
 #define MIN_PLAYBACK_RATE 0.25
 #define MAX_PLAYBACK_RATE 4.0
@@ -69,6 +77,7 @@ enum
   PROP_0,
   PROP_QUALITY,
   PROP_PLAYBACK_RATE,
+  PROP_ENGINE,
 };
 
 struct _GstKitharaResample
@@ -77,6 +86,7 @@ struct _GstKitharaResample
 
   /* Properties, under the object lock. */
   GstKitharaResampleQuality quality;
+  GstKitharaResampleEngine engine;
   gdouble playback_rate;
   GstClockTime latency;
 
@@ -87,6 +97,7 @@ struct _GstKitharaResample
   GstCaps *out_caps;
   KitharaSrc *src;
   GstKitharaResampleQuality applied_quality;
+  GstKitharaResampleEngine applied_engine;
   gboolean passthrough;
   gboolean clamp_warned;
 
@@ -146,6 +157,25 @@ gst_kithara_resample_quality_get_type (void)
   return type;
 }
 
+GType
+gst_kithara_resample_engine_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_KITHARA_RESAMPLE_ENGINE_LIBSAMPLERATE,
+        "libsamplerate's sinc converters, single precision", "libsamplerate"},
+    {GST_KITHARA_RESAMPLE_ENGINE_GSTREAMER,
+        "GstAudioResampler (audioresample's), double precision", "gstreamer"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstKitharaResampleEngine", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
 /* ------------------------------------------------------------------ */
 /* helpers */
 
@@ -185,25 +215,30 @@ update_latency (GstKitharaResample * self)
   }
 }
 
+/* The delay and latency of a converter type are measured once in the
+ * process (see kitharasrc-measure.c): a new converter of a known type
+ * costs no measurement on the worker. */
 static gboolean
-make_converter (GstKitharaResample * self, GstKitharaResampleQuality quality,
-    double ratio)
+make_converter (GstKitharaResample * self, GstKitharaResampleEngine engine,
+    GstKitharaResampleQuality quality, double ratio)
 {
   gchar *error = NULL;
 
   kithara_src_free (self->src);
-  self->src = kithara_src_new ((KitharaSrcQuality) quality,
-      GST_AUDIO_INFO_CHANNELS (&self->in_info), ratio, &error);
+  self->src = kithara_src_new ((KitharaSrcEngine) engine,
+      (KitharaSrcQuality) quality, GST_AUDIO_INFO_CHANNELS (&self->in_info),
+      ratio, &error);
+  self->applied_engine = engine;
   self->applied_quality = quality;
   if (self->src == NULL) {
-    GST_ELEMENT_ERROR (self, LIBRARY, INIT, (NULL),
-        ("libsamplerate: %s", error));
+    GST_ELEMENT_ERROR (self, LIBRARY, INIT, (NULL), ("%s", error));
     g_free (error);
     return FALSE;
   }
-  GST_DEBUG_OBJECT (self, "converter %d: delay %.3f frames, latency %u "
-      "frames at ratio %g", quality, kithara_src_get_delay (self->src),
-      kithara_src_get_latency (self->src), ratio);
+  GST_DEBUG_OBJECT (self, "converter %d/%d: delay %.3f frames, latency %u "
+      "frames at ratio %g", engine, quality,
+      kithara_src_get_delay (self->src), kithara_src_get_latency (self->src),
+      ratio);
   update_latency (self);
   return TRUE;
 }
@@ -494,6 +529,7 @@ gst_kithara_resample_set_caps (GstKitharaElement * element, GstCaps * caps)
 {
   GstKitharaResample *self = GST_KITHARA_RESAMPLE (element);
   GstKitharaResampleQuality quality;
+  GstKitharaResampleEngine engine;
   GstAudioInfo in, out;
   GstCaps *out_caps;
   gdouble playback_rate;
@@ -520,7 +556,7 @@ gst_kithara_resample_set_caps (GstKitharaElement * element, GstCaps * caps)
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Cannot resample from %d Hz to %d Hz", GST_AUDIO_INFO_RATE (&in),
             GST_AUDIO_INFO_RATE (&out)),
-        ("the ratio %g is outside libsamplerate's range 1/256 to 256", ratio));
+        ("the ratio %g is outside the range 1/256 to 256", ratio));
     gst_caps_unref (out_caps);
     return FALSE;
   }
@@ -529,6 +565,7 @@ gst_kithara_resample_set_caps (GstKitharaElement * element, GstCaps * caps)
 
   GST_OBJECT_LOCK (self);
   quality = self->quality;
+  engine = self->engine;
   playback_rate = self->playback_rate;
   GST_OBJECT_UNLOCK (self);
 
@@ -543,8 +580,8 @@ gst_kithara_resample_set_caps (GstKitharaElement * element, GstCaps * caps)
   self->passthrough = ratio == 1.0 && playback_rate == 1.0;
   kithara_src_free (self->src);
   self->src = NULL;
-  if (!self->passthrough &&
-      !make_converter (self, quality, current_ratio (self, playback_rate)))
+  if (!self->passthrough && !make_converter (self, engine, quality,
+          current_ratio (self, playback_rate)))
     return FALSE;
   update_latency (self);
   self->configured = TRUE;
@@ -607,6 +644,7 @@ gst_kithara_resample_handle_buffer (GstKitharaElement * element,
 {
   GstKitharaResample *self = GST_KITHARA_RESAMPLE (element);
   GstKitharaResampleQuality quality;
+  GstKitharaResampleEngine engine;
   gdouble playback_rate, start_rate, mean_rate;
   GstClockTime now;
   GstFlowReturn ret;
@@ -633,6 +671,7 @@ gst_kithara_resample_handle_buffer (GstKitharaElement * element,
         (frames, GST_SECOND, GST_AUDIO_INFO_RATE (&self->in_info)));
   GST_OBJECT_LOCK (self);
   quality = self->quality;
+  engine = self->engine;
   playback_rate = self->playback_rate;
   GST_OBJECT_UNLOCK (self);
 
@@ -658,7 +697,7 @@ gst_kithara_resample_handle_buffer (GstKitharaElement * element,
      * timeline from this buffer on. */
     GST_DEBUG_OBJECT (self, "playback rate %g, leaving passthrough",
         playback_rate);
-    if (!make_converter (self, quality, ratio)) {
+    if (!make_converter (self, engine, quality, ratio)) {
       gst_buffer_unref (buf);
       return GST_FLOW_ERROR;
     }
@@ -681,16 +720,17 @@ gst_kithara_resample_handle_buffer (GstKitharaElement * element,
   /* Not passing through and no converter: a flush ended passthrough
    * after a rate change (change speed, then cue), so start one here. */
   if (self->src == NULL) {
-    if (!make_converter (self, quality, ratio)) {
+    if (!make_converter (self, engine, quality, ratio)) {
       gst_buffer_unref (buf);
       return GST_FLOW_ERROR;
     }
   }
 
-  if (quality != self->applied_quality) {
-    GST_DEBUG_OBJECT (self, "quality %d -> %d", self->applied_quality, quality);
+  if (quality != self->applied_quality || engine != self->applied_engine) {
+    GST_DEBUG_OBJECT (self, "engine %d -> %d, quality %d -> %d",
+        self->applied_engine, engine, self->applied_quality, quality);
     ret = drain_converter (self);
-    if (!make_converter (self, quality, ratio)) {
+    if (!make_converter (self, engine, quality, ratio)) {
       gst_buffer_unref (buf);
       return GST_FLOW_ERROR;
     }
@@ -716,7 +756,7 @@ gst_kithara_resample_handle_buffer (GstKitharaElement * element,
   self->in_samples += frames;
   if (out == NULL) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, (NULL),
-        ("libsamplerate failed to convert"));
+        ("the converter failed to convert"));
     return GST_FLOW_ERROR;
   }
   return push_frames (self, out, out_frames);
@@ -786,6 +826,16 @@ gst_kithara_resample_get_latency (GstKitharaElement * element)
   return latency;
 }
 
+/* The process-wide count of converter types measured: a converter of a
+ * type already measured (same engine, quality and ratio) adds none. */
+static void
+gst_kithara_resample_extend_stats (GstKitharaElement * element,
+    GstStructure * stats)
+{
+  gst_structure_set (stats, "converter-measurements", G_TYPE_UINT,
+      kithara_src_get_measurements (), NULL);
+}
+
 /* ------------------------------------------------------------------ */
 /* GObject */
 
@@ -804,6 +854,11 @@ gst_kithara_resample_set_property (GObject * object, guint prop_id,
     case PROP_PLAYBACK_RATE:
       GST_OBJECT_LOCK (self);
       self->playback_rate = g_value_get_double (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_ENGINE:
+      GST_OBJECT_LOCK (self);
+      self->engine = g_value_get_enum (value);
       GST_OBJECT_UNLOCK (self);
       break;
     default:
@@ -829,6 +884,11 @@ gst_kithara_resample_get_property (GObject * object, guint prop_id,
       g_value_set_double (value, self->playback_rate);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_ENGINE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_enum (value, self->engine);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -851,8 +911,10 @@ static void
 gst_kithara_resample_init (GstKitharaResample * self)
 {
   self->quality = DEFAULT_QUALITY;
+  self->engine = DEFAULT_ENGINE;
   self->playback_rate = DEFAULT_PLAYBACK_RATE;
   self->applied_quality = DEFAULT_QUALITY;
+  self->applied_engine = DEFAULT_ENGINE;
   self->need_base = TRUE;
   gst_segment_init (&self->out_segment, GST_FORMAT_UNDEFINED);
   self->segment_rate = 1.0;
@@ -868,7 +930,7 @@ gst_kithara_resample_class_init (GstKitharaResampleClass * klass)
   GstKitharaElementClass *kithara_class = GST_KITHARA_ELEMENT_CLASS (klass);
 
   GST_DEBUG_CATEGORY_INIT (gst_kithara_resample_debug, "kithararesample", 0,
-      "Kithara resampler on libsamplerate");
+      "Kithara resampler");
 
   gobject_class->set_property = gst_kithara_resample_set_property;
   gobject_class->get_property = gst_kithara_resample_get_property;
@@ -887,13 +949,22 @@ gst_kithara_resample_class_init (GstKitharaResampleClass * klass)
   kithara_class->flush = GST_DEBUG_FUNCPTR (gst_kithara_resample_flush);
   kithara_class->get_latency =
       GST_DEBUG_FUNCPTR (gst_kithara_resample_get_latency);
+  kithara_class->extend_stats =
+      GST_DEBUG_FUNCPTR (gst_kithara_resample_extend_stats);
 
   g_object_class_install_property (gobject_class, PROP_QUALITY,
       g_param_spec_enum ("quality", "Quality",
-          "libsamplerate converter; a change while playing applies from the "
-          "next buffer (the old converter's tail is drained, nothing is "
+          "Converter, by libsamplerate's names (the gstreamer engine uses a "
+          "filter of comparable SNR); a change while playing applies from "
+          "the next buffer (the old converter's tail is drained, nothing is "
           "dropped)", GST_TYPE_KITHARA_RESAMPLE_QUALITY, DEFAULT_QUALITY,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_ENGINE,
+      g_param_spec_enum ("engine", "Engine",
+          "Library that converts; a change while playing applies from the "
+          "next buffer, as for quality", GST_TYPE_KITHARA_RESAMPLE_ENGINE,
+          DEFAULT_ENGINE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_PLAYBACK_RATE,
       g_param_spec_double ("playback-rate", "Playback rate",
@@ -906,9 +977,10 @@ gst_kithara_resample_class_init (GstKitharaResampleClass * klass)
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "Kithara audio resampler", "Filter/Converter/Audio",
-      "Resamples audio with libsamplerate, with varispeed and exact "
-      "timestamps, on the shared kithara worker",
+      "Resamples audio with libsamplerate or GStreamer's resampler, with "
+      "varispeed and exact timestamps, on the shared kithara worker",
       "Kithara developers");
 
   gst_type_mark_as_plugin_api (GST_TYPE_KITHARA_RESAMPLE_QUALITY, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_KITHARA_RESAMPLE_ENGINE, 0);
 }

@@ -1,4 +1,5 @@
-/* Kithara: kithararesample, a resampler node on libsamplerate. */
+/* Kithara: kithararesample, a resampler node on libsamplerate or on
+ * GStreamer's GstAudioResampler. */
 #ifndef __GST_KITHARA_RESAMPLE_H__
 #define __GST_KITHARA_RESAMPLE_H__
 
@@ -21,7 +22,8 @@ G_BEGIN_DECLS
  * @GST_KITHARA_RESAMPLE_QUALITY_LINEAR: linear interpolation, cheap, not
  *   band-limited
  *
- * libsamplerate's converters (the figures are libsamplerate's).
+ * The converters, by libsamplerate's names and figures; the gstreamer
+ * engine maps each to a GstAudioResampler filter of comparable SNR.
  */
 typedef enum
 {
@@ -35,6 +37,24 @@ typedef enum
 #define GST_TYPE_KITHARA_RESAMPLE_QUALITY \
     (gst_kithara_resample_quality_get_type ())
 GType gst_kithara_resample_quality_get_type (void);
+
+/**
+ * GstKitharaResampleEngine:
+ * @GST_KITHARA_RESAMPLE_ENGINE_LIBSAMPLERATE: libsamplerate
+ * @GST_KITHARA_RESAMPLE_ENGINE_GSTREAMER: GstAudioResampler, the resampler
+ *   of audioresample (gst-plugins-base's audio library)
+ *
+ * The library that converts.
+ */
+typedef enum
+{
+  GST_KITHARA_RESAMPLE_ENGINE_LIBSAMPLERATE = 0,
+  GST_KITHARA_RESAMPLE_ENGINE_GSTREAMER = 1,
+} GstKitharaResampleEngine;
+
+#define GST_TYPE_KITHARA_RESAMPLE_ENGINE \
+    (gst_kithara_resample_engine_get_type ())
+GType gst_kithara_resample_engine_get_type (void);
 
 #define GST_TYPE_KITHARA_RESAMPLE (gst_kithara_resample_get_type ())
 G_DECLARE_FINAL_TYPE (GstKitharaResample, gst_kithara_resample, GST,

@@ -1,25 +1,29 @@
-/* Kithara: a libsamplerate converter with exact timing.
+/* Kithara: a resampling converter with exact timing, on either engine
+ * (see kitharasrc-backend.h).
  *
- * libsamplerate's converters differ in their delay: the sinc converters
- * are centred (an impulse at input frame n comes out at output position
+ * Converters differ in their delay: libsamplerate's sinc converters are
+ * centred (an impulse at input frame n comes out at output position
  * n * ratio exactly, once enough input has arrived to fill the filter),
- * while zero-order-hold and linear are one input frame late.  The delay is
- * measured once per converter by feeding an impulse through a mono
- * converter of the same type at ratio 1 and taking the centroid of the
- * response; the first round (delay * ratio) output frames after a reset
- * are then discarded (rounded up for zero-order-hold, see start()), so
- * that input time t comes out at output time t within one output frame.
+ * its zero-order-hold and linear are one input frame late, and
+ * GstAudioResampler's interpolated filter tables put its sinc filters a
+ * fraction of a frame late.  The delay is measured by feeding an impulse
+ * through a mono converter of the same type and taking the centroid of the
+ * response (kitharasrc-measure.c); the first round (delay * ratio) output
+ * frames after a reset are then discarded (rounded up for
+ * zero-order-hold, see start()), so that input time t comes out at output
+ * time t within one output frame.
  *
  * The latency (input frames a converter needs before it gives the output
  * frame of time 0) is measured the same way, feeding silence a frame at a
- * time, at the ratio the converter is created for.
+ * time, at the ratio the converter is created for.  Both are measured once
+ * per (engine, quality, ratio) and cached.
  *
  * The output length is exact: the input so far should give
  * sum (frames * mean ratio) output frames, and draining feeds silence until
  * the converter has produced that many (rounded), then truncates.
  *
- * Ratio changes glide: src_process() interpolates linearly from the ratio
- * of the previous call to the new one over the output frames of the call.
+ * Ratio changes glide: each call moves the ratio linearly from where the
+ * previous call ended to the new one over the call's input.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -29,15 +33,14 @@
 #include <string.h>
 #include <samplerate.h>
 
-#include "kitharasrc.h"
+#include "kitharasrc-backend.h"
 
-#define PROBE_FRAMES 4096
 #define DRAIN_CHUNK 1024
-#define MAX_LATENCY_PROBE (1 << 20)
 
 struct _KitharaSrc
 {
-  SRC_STATE *state;
+  const KitharaSrcBackend *backend;
+  gpointer conv;
   KitharaSrcQuality quality;
   guint channels;
   double delay;                 /* input frames */
@@ -45,12 +48,10 @@ struct _KitharaSrc
 
   gboolean fresh;               /* no input since the last reset */
   double last_ratio;
-  guint64 skip;                 /* output frames still to discard */
   double expected;              /* output frames the input should give */
   guint64 produced;             /* output frames handed out */
 
-  float *out;
-  gsize out_len, out_alloc;     /* frames */
+  KitharaSrcOut out;            /* skip: output frames still to discard */
   float *zeros;                 /* DRAIN_CHUNK frames of silence */
 };
 
@@ -61,71 +62,37 @@ kithara_src_ratio_is_valid (double ratio)
       && src_is_valid_ratio (ratio);
 }
 
-/* Centroid of the response to an impulse, in input frames late. */
-static double
-measure_delay (KitharaSrcQuality quality)
+const KitharaSrcBackend *
+kithara_src_backend (KitharaSrcEngine engine)
 {
-  float *in = g_new0 (float, PROBE_FRAMES), *out;
-  SRC_STATE *state;
-  SRC_DATA d = { 0, };
-  double sum = 0.0, moment = 0.0;
-  int err, k;
-
-  state = src_new (quality, 1, &err);
-  if (state == NULL) {
-    g_free (in);
-    return 0.0;
-  }
-  out = g_new0 (float, PROBE_FRAMES + 64);
-  in[PROBE_FRAMES / 2] = 1.0f;
-  d.data_in = in;
-  d.data_out = out;
-  d.input_frames = PROBE_FRAMES;
-  d.output_frames = PROBE_FRAMES + 64;
-  d.end_of_input = 1;
-  d.src_ratio = 1.0;
-  src_process (state, &d);
-  for (k = 0; k < d.output_frames_gen; k++) {
-    sum += out[k];
-    moment += (double) k *out[k];
-  }
-  src_delete (state);
-  g_free (in);
-  g_free (out);
-  if (fabs (sum) < 1e-6)
-    return 0.0;
-  /* Round away the filters' numerical noise (centroids land within 1e-4
-   * of whole frames). */
-  return round ((moment / sum - PROBE_FRAMES / 2) * 1000.0) / 1000.0;
+  return engine == KITHARA_SRC_ENGINE_GSTREAMER ? &kithara_src_gstaudio :
+      &kithara_src_libsamplerate;
 }
 
-static guint
-measure_latency (KitharaSrcQuality quality, double ratio, double delay)
+/* Room for @frames more frames at the end of @out. */
+float *
+kithara_src_out_reserve (KitharaSrcOut * out, gsize frames)
 {
-  guint64 wanted = (guint64) llround (delay * ratio) + 1, got = 0;
-  float zero = 0.0f, out[64];
-  SRC_STATE *state;
-  guint n = 0;
-  int err;
-
-  state = src_new (quality, 1, &err);
-  if (state == NULL)
-    return 0;
-  while (got < wanted && n < MAX_LATENCY_PROBE) {
-    SRC_DATA d = { 0, };
-
-    d.data_in = &zero;
-    d.data_out = out;
-    d.input_frames = 1;
-    d.output_frames = G_N_ELEMENTS (out);
-    d.src_ratio = ratio;
-    if (src_process (state, &d) != 0)
-      break;
-    got += d.output_frames_gen;
-    n++;
+  if (out->len + frames > out->alloc) {
+    out->alloc = MAX (out->len + frames, out->alloc * 2);
+    out->data = g_renew (float, out->data, out->alloc * out->channels);
   }
-  src_delete (state);
-  return n;
+  return out->data + out->len * out->channels;
+}
+
+/* Keeps the @frames an engine wrote at the end of @out, minus those still
+ * to skip. */
+void
+kithara_src_out_commit (KitharaSrcOut * out, gsize frames)
+{
+  float *data = out->data + out->len * out->channels;
+  gsize drop = MIN (out->skip, (guint64) frames);
+
+  if (drop > 0)
+    memmove (data, data + drop * out->channels,
+        (frames - drop) * out->channels * sizeof (float));
+  out->skip -= drop;
+  out->len += frames - drop;
 }
 
 /**
@@ -134,24 +101,23 @@ measure_latency (KitharaSrcQuality quality, double ratio, double delay)
  * @error: (out) (optional): set to a message on failure
  */
 KitharaSrc *
-kithara_src_new (KitharaSrcQuality quality, guint channels, double ratio,
-    gchar ** error)
+kithara_src_new (KitharaSrcEngine engine, KitharaSrcQuality quality,
+    guint channels, double ratio, gchar ** error)
 {
+  const KitharaSrcBackend *backend = kithara_src_backend (engine);
+  gpointer conv = backend->create (quality, channels, ratio, error);
   KitharaSrc *src;
-  int err = 0;
-  SRC_STATE *state = src_new (quality, channels, &err);
 
-  if (state == NULL) {
-    if (error)
-      *error = g_strdup (src_strerror (err));
+  if (conv == NULL)
     return NULL;
-  }
   src = g_new0 (KitharaSrc, 1);
-  src->state = state;
+  src->backend = backend;
+  src->conv = conv;
   src->quality = quality;
   src->channels = channels;
-  src->delay = measure_delay (quality);
-  src->latency = measure_latency (quality, ratio, src->delay);
+  src->out.channels = channels;
+  kithara_src_lookup_timing (engine, quality, ratio, &src->delay,
+      &src->latency);
   src->zeros = g_new0 (float, (gsize) DRAIN_CHUNK * channels);
   kithara_src_reset (src);
   return src;
@@ -162,8 +128,8 @@ kithara_src_free (KitharaSrc * src)
 {
   if (src == NULL)
     return;
-  src_delete (src->state);
-  g_free (src->out);
+  src->backend->destroy (src->conv);
+  g_free (src->out.data);
   g_free (src->zeros);
   g_free (src);
 }
@@ -171,13 +137,13 @@ kithara_src_free (KitharaSrc * src)
 void
 kithara_src_reset (KitharaSrc * src)
 {
-  src_reset (src->state);
+  src->backend->reset (src->conv);
   src->fresh = TRUE;
   src->last_ratio = 0.0;
-  src->skip = 0;
+  src->out.skip = 0;
   src->expected = 0.0;
   src->produced = 0;
-  src->out_len = 0;
+  src->out.len = 0;
 }
 
 /**
@@ -209,15 +175,6 @@ kithara_src_get_latency (KitharaSrc * src)
 }
 
 static void
-ensure_out (KitharaSrc * src, gsize frames)
-{
-  if (src->out_len + frames <= src->out_alloc)
-    return;
-  src->out_alloc = MAX (src->out_len + frames, src->out_alloc * 2);
-  src->out = g_renew (float, src->out, src->out_alloc * src->channels);
-}
-
-static void
 start (KitharaSrc * src, double ratio)
 {
   if (!src->fresh)
@@ -228,55 +185,19 @@ start (KitharaSrc * src, double ratio)
    * n: rounding up keeps that start at most one frame early, never
    * late.  Interpolated output is centred: round to nearest. */
   if (src->quality == KITHARA_SRC_ZERO_ORDER_HOLD)
-    src->skip = (guint64) ceil (src->delay * ratio - 1e-9);
+    src->out.skip = (guint64) ceil (src->delay * ratio - 1e-9);
   else
-    src->skip = (guint64) llround (src->delay * ratio);
+    src->out.skip = (guint64) llround (src->delay * ratio);
 }
 
-/* Runs all of @in through the converter at @ratio, appending the output
- * to src->out minus the frames still to skip. */
+/* Runs all of @in through the converter, gliding to @ratio, appending the
+ * output to src->out minus the frames still to skip. */
 static gboolean
 run (KitharaSrc * src, const float *in, gsize frames, double ratio)
 {
-  gsize ch = src->channels;
-  gboolean glide = ratio != src->last_ratio;
-
-  for (;;) {
-    SRC_DATA d = { 0, };
-    gsize cap, drop;
-
-    /* libsamplerate glides over the output frames the call may produce:
-     * give a gliding call room for just the frames the input should give,
-     * so that the glide ends with the input. */
-    if (glide)
-      cap = MAX (1, (gsize) llround (frames * (ratio + src->last_ratio) / 2));
-    else
-      cap = (gsize) ceil (frames * ratio) + 16;
-    glide = FALSE;
-
-    ensure_out (src, cap);
-    d.data_in = in;
-    d.data_out = src->out + src->out_len * ch;
-    d.input_frames = frames;
-    d.output_frames = cap;
-    d.src_ratio = ratio;
-    if (src_process (src->state, &d) != 0)
-      return FALSE;
-    in += d.input_frames_used * ch;
-    frames -= d.input_frames_used;
-
-    drop = MIN (src->skip, (guint64) d.output_frames_gen);
-    if (drop > 0)
-      memmove (d.data_out, d.data_out + drop * ch,
-          (d.output_frames_gen - drop) * ch * sizeof (float));
-    src->skip -= drop;
-    src->out_len += d.output_frames_gen - drop;
-
-    if (frames == 0 && (gsize) d.output_frames_gen < cap)
-      break;
-    if (d.input_frames_used == 0 && d.output_frames_gen == 0)
-      break;
-  }
+  if (!src->backend->run (src->conv, in, frames, src->last_ratio, ratio,
+          &src->out))
+    return FALSE;
   src->last_ratio = ratio;
   return TRUE;
 }
@@ -306,10 +227,10 @@ kithara_src_prime (KitharaSrc * src, const float *in, gsize frames)
 {
   g_return_if_fail (src->fresh);
   start (src, 1.0);
-  src->skip += frames;
-  src->out_len = 0;
+  src->out.skip += frames;
+  src->out.len = 0;
   run (src, in, frames, 1.0);
-  src->out_len = 0;
+  src->out.len = 0;
 }
 
 /**
@@ -326,13 +247,13 @@ kithara_src_process (KitharaSrc * src, const float *in, gsize frames,
 {
   start (src, ratio);
   src->expected += frames * (src->last_ratio + ratio) / 2.0;
-  src->out_len = 0;
+  src->out.len = 0;
   *out_frames = 0;
   if (!run (src, in, frames, ratio))
     return NULL;
-  src->produced += src->out_len;
-  *out_frames = src->out_len;
-  return src->out;
+  src->produced += src->out.len;
+  *out_frames = src->out.len;
+  return src->out.data;
 }
 
 /**
@@ -350,19 +271,19 @@ kithara_src_drain (KitharaSrc * src, gsize * out_frames)
   double ratio = src->last_ratio;
   guint64 fed = 0, limit;
 
-  src->out_len = 0;
+  src->out.len = 0;
   *out_frames = 0;
   if (src->fresh || owed <= 0) {
     kithara_src_reset (src);
-    return src->out;
+    return src->out.data;
   }
   limit = src->latency + (guint64) ceil (owed / ratio) + 2 * DRAIN_CHUNK;
-  while (src->out_len < (gsize) owed && fed < limit) {
+  while (src->out.len < (gsize) owed && fed < limit) {
     if (!run (src, src->zeros, DRAIN_CHUNK, ratio))
       break;
     fed += DRAIN_CHUNK;
   }
-  *out_frames = MIN (src->out_len, (gsize) owed);
+  *out_frames = MIN (src->out.len, (gsize) owed);
   kithara_src_reset (src);
-  return src->out;
+  return src->out.data;
 }

@@ -1,4 +1,5 @@
-/* Kithara: plugin "kitharasamplerate", the libsamplerate resampler. */
+/* Kithara: plugin "kitharasamplerate", the resampler (built with
+ * libsamplerate; GStreamer's own resampler is its second engine). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -12,5 +13,6 @@ plugin_init (GstPlugin * plugin)
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, kitharasamplerate,
-    "Kithara resampler on libsamplerate, run on the shared kithara worker",
+    "Kithara resampler on libsamplerate or GStreamer's resampler, run on "
+    "the shared kithara worker",
     plugin_init, VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
