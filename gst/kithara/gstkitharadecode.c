@@ -1143,6 +1143,13 @@ gst_kithara_decode_change_state (GstElement * element,
       gst_element_set_state (self->bin, GST_STATE_READY);
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
+      /* The node joins the worker (in the parent's change) while this
+       * thread holds it, and its first tick runs once the chain is
+       * started.  Otherwise that tick could meet an error of the chain
+       * and post it to a sync handler that sets the pipeline's state,
+       * waiting for the state lock this thread holds while it waits for
+       * the tick. */
+      kithara_node_lock_tick (gst_kithara_element_get_node (base));
       gst_kithara_element_control (base, reset_chain_control);
       break;
     default:
@@ -1151,8 +1158,11 @@ gst_kithara_decode_change_state (GstElement * element,
 
   ret = GST_ELEMENT_CLASS (gst_kithara_decode_parent_class)->change_state
       (element, transition);
-  if (ret == GST_STATE_CHANGE_FAILURE)
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+      kithara_node_unlock_tick (gst_kithara_element_get_node (base));
     return ret;
+  }
 
   /* The chain is taken down and started by controls of the node: never
    * while a tick runs it, and on a worker (a state change from a bus sync
@@ -1161,6 +1171,7 @@ gst_kithara_decode_change_state (GstElement * element,
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       gst_kithara_element_control (base, start_chain);
+      kithara_node_unlock_tick (gst_kithara_element_get_node (base));
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       gst_kithara_element_control (base, reset_chain_control);
