@@ -1,4 +1,5 @@
-/* Kithara runtime: one shared, prioritized worker thread per context name. */
+/* Kithara runtime: one shared, prioritized worker (K threads) per context
+ * name; see kitharacontext.h to configure one. */
 #ifndef __KITHARA_WORKER_H__
 #define __KITHARA_WORKER_H__
 
