@@ -71,6 +71,13 @@ typedef struct
   gint class_setting;
   gint followed_class;
   GMutex class_lock;
+  /* Registration with the worker.  start_control may run late (on a
+   * worker it waits for the end of a tick, or for another thread to let
+   * go of the node), after the element has gone down again: it adds the
+   * node only while the element still wants it, once. */
+  GMutex registration_lock;
+  gboolean wants_worker;        /* between READY_TO_PAUSED and back */
+  gboolean registered;
 
   /* Inlets a subclass made for pads of its own (request pads), kept at
    * the element's limits.  Under the object lock. */
@@ -895,10 +902,15 @@ start_control (gpointer user_data)
   GST_OBJECT_LOCK (self);
   worker = priv->worker ? kithara_worker_ref (priv->worker) : NULL;
   GST_OBJECT_UNLOCK (self);
-  if (worker) {
+  if (worker == NULL)
+    return;
+  g_mutex_lock (&priv->registration_lock);
+  if (priv->wants_worker && !priv->registered) {
     kithara_worker_add_node (worker, priv->node);
-    kithara_worker_unref (worker);
+    priv->registered = TRUE;
   }
+  g_mutex_unlock (&priv->registration_lock);
+  kithara_worker_unref (worker);
 }
 
 /* PAUSED to READY, as a control: the node has left the worker and no
@@ -961,6 +973,9 @@ gst_kithara_element_change_state (GstElement * element,
       kithara_inlet_set_active (priv->inlet, TRUE);
       if (priv->outlet)
         kithara_outlet_reset_counters (priv->outlet);
+      g_mutex_lock (&priv->registration_lock);
+      priv->wants_worker = TRUE;
+      g_mutex_unlock (&priv->registration_lock);
       gst_kithara_element_control (self, start_control);
       /* An explicit class holds for the chain upstream too. */
       if (g_atomic_int_get (&priv->class_setting) !=
@@ -981,6 +996,11 @@ gst_kithara_element_change_state (GstElement * element,
        * pad deactivation needs), then no tick may start any more (one
        * running on a worker finishes without us waiting for it there). */
       kithara_inlet_set_active (priv->inlet, FALSE);
+      /* A start_control still to come adds nothing now. */
+      g_mutex_lock (&priv->registration_lock);
+      priv->wants_worker = FALSE;
+      priv->registered = FALSE;
+      g_mutex_unlock (&priv->registration_lock);
       GST_OBJECT_LOCK (self);
       worker = kithara_worker_ref (priv->worker);
       GST_OBJECT_UNLOCK (self);
@@ -1298,6 +1318,7 @@ gst_kithara_element_init (GstKitharaElement * self)
   priv->class_setting = DEFAULT_SERVICE_CLASS;
   priv->followed_class = DEFAULT_FOLLOWED_CLASS;
   g_mutex_init (&priv->class_lock);
+  g_mutex_init (&priv->registration_lock);
   priv->extra_inlets = g_ptr_array_new ();
   gst_segment_init (&priv->segment, GST_FORMAT_UNDEFINED);
 
@@ -1329,6 +1350,7 @@ gst_kithara_element_finalize (GObject * object)
   gst_clear_caps (&priv->out_caps);
   g_free (priv->context);
   g_mutex_clear (&priv->class_lock);
+  g_mutex_clear (&priv->registration_lock);
   G_OBJECT_CLASS (gst_kithara_element_parent_class)->finalize (object);
 }
 
