@@ -42,58 +42,6 @@ waiting_tick (KitharaNode * node, gpointer user_data)
 }
 
 static guint64
-thread_cpu_ns (gint tid)
-{
-  gchar *path = g_strdup_printf ("/proc/self/task/%d/schedstat", tid);
-  gchar *contents = NULL;
-  guint64 ns = 0;
-
-  if (g_file_get_contents (path, &contents, NULL, NULL))
-    ns = g_ascii_strtoull (contents, NULL, 10);
-  g_free (contents);
-  g_free (path);
-  return ns;
-}
-
-/* The thread ids of the context: "thread-ids" (GST_TYPE_ARRAY of
- * G_TYPE_INT) when the stats have it, else the single "thread-id". */
-static GArray *
-worker_thread_ids (KitharaWorker * worker)
-{
-  GstStructure *stats = kithara_worker_get_stats (worker);
-  const GValue *ids = gst_structure_get_value (stats, "thread-ids");
-  GArray *tids = g_array_new (FALSE, FALSE, sizeof (gint));
-  gint tid = 0;
-  guint i;
-
-  if (ids && GST_VALUE_HOLDS_ARRAY (ids)) {
-    for (i = 0; i < gst_value_array_get_size (ids); i++) {
-      const GValue *v = gst_value_array_get_value (ids, i);
-
-      if (G_VALUE_HOLDS_INT (v)) {
-        tid = g_value_get_int (v);
-        g_array_append_val (tids, tid);
-      }
-    }
-  }
-  if (tids->len == 0 && gst_structure_get_int (stats, "thread-id", &tid))
-    g_array_append_val (tids, tid);
-  gst_structure_free (stats);
-  return tids;
-}
-
-static guint64
-threads_cpu_ns (GArray * tids)
-{
-  guint64 ns = 0;
-  guint i;
-
-  for (i = 0; i < tids->len; i++)
-    ns += thread_cpu_ns (g_array_index (tids, gint, i));
-  return ns;
-}
-
-static guint64
 ticks_of (KitharaNode * node)
 {
   KitharaNodeStats stats;
@@ -133,20 +81,18 @@ measure (KitharaWorker * worker, guint n_waiting, gdouble * ticks_per_s,
   kithara_worker_add_node (worker, busy);
 
   for (r = 0; ok && r < opt_repeats; r++) {
-    GArray *tids = worker_thread_ids (worker);
     guint64 ticks0, ticks1, cpu0, cpu1;
     gint64 t0, t1;
 
     ticks0 = ticks_of (busy);
-    cpu0 = threads_cpu_ns (tids);
+    cpu0 = bench_worker_cpu_ns (worker);
     t0 = g_get_monotonic_time ();
     /* The measurement window: a fixed stretch of wall-clock time to count
      * ticks over, not a wait for anything to happen. */
     g_usleep (opt_seconds * G_USEC_PER_SEC);
     ticks1 = ticks_of (busy);
-    cpu1 = threads_cpu_ns (tids);
+    cpu1 = bench_worker_cpu_ns (worker);
     t1 = g_get_monotonic_time ();
-    g_array_unref (tids);
 
     rates[r] = (ticks1 - ticks0) / ((t1 - t0) / 1e6);
     costs[r] = (gdouble) (cpu1 - cpu0) / MAX (ticks1 - ticks0, 1);
@@ -209,7 +155,8 @@ main (int argc, char **argv)
   GOptionContext *ctx;
   GError *err = NULL;
   KitharaWorker *worker;
-  GArray *tids;
+  GstStructure *stats;
+  guint threads = 0;
   gdouble *rates, *costs, goal_rate = -1;
   guint *counts, n_counts, i;
   gboolean ok = TRUE;
@@ -243,15 +190,16 @@ main (int argc, char **argv)
   }
   worker = kithara_worker_get (CONTEXT);
 
-  tids = worker_thread_ids (worker);
-  if (opt_threads > 0 && (guint) opt_threads != tids->len)
+  stats = kithara_worker_get_stats (worker);
+  gst_structure_get_uint (stats, "threads", &threads);
+  gst_structure_free (stats);
+  if (opt_threads > 0 && (guint) opt_threads != threads)
     g_print ("bench-idle-nodes: one busy node beside N waiting nodes "
         "(context threads: %d requested, %u running)\n", opt_threads,
-        tids->len);
+        threads);
   else
     g_print ("bench-idle-nodes: one busy node beside N waiting nodes "
-        "(context threads: %u)\n", tids->len);
-  g_array_unref (tids);
+        "(context threads: %u)\n", threads);
   g_print (" waiting   ticks/s (median)   ns CPU/tick   vs N=%u\n", counts[0]);
 
   rates = g_new0 (gdouble, n_counts);

@@ -6,6 +6,7 @@
  */
 #include <gst/gst.h>
 #include <stdlib.h>
+#include "benchutil.h"
 #include "kitharanode.h"
 #include "kitharaworker.h"
 #include "kitharacontext.h"
@@ -14,20 +15,6 @@ static KitharaTickResult
 do_nothing (KitharaNode * node, gpointer user_data)
 {
   return KITHARA_TICK_PROGRESS;
-}
-
-static guint64
-thread_cpu_ns (gint tid)
-{
-  gchar *path = g_strdup_printf ("/proc/self/task/%d/schedstat", tid);
-  gchar *contents = NULL;
-  guint64 ns = 0;
-
-  if (g_file_get_contents (path, &contents, NULL, NULL))
-    ns = g_ascii_strtoull (contents, NULL, 10);
-  g_free (contents);
-  g_free (path);
-  return ns;
 }
 
 static guint64
@@ -42,22 +29,6 @@ ticks_of (KitharaNode ** nodes, guint n)
     total += stats.ticks;
   }
   return total;
-}
-
-/* CPU time of every thread of @worker. */
-static guint64
-worker_cpu_ns (KitharaWorker * worker)
-{
-  GstStructure *stats = kithara_worker_get_stats (worker);
-  const GValue *ids = gst_structure_get_value (stats, "thread-ids");
-  guint64 ns = 0;
-  guint i;
-
-  for (i = 0; i < gst_value_array_get_size (ids); i++)
-    ns += thread_cpu_ns (g_value_get_int (gst_value_array_get_value (ids,
-                i)));
-  gst_structure_free (stats);
-  return ns;
 }
 
 static void
@@ -78,11 +49,11 @@ measure (guint n_threads, guint n_nodes, gdouble seconds)
 
   /* The measurement window (a benchmark's, not synchronisation). */
   ticks0 = ticks_of (nodes, n_nodes);
-  cpu0 = worker_cpu_ns (worker);
+  cpu0 = bench_worker_cpu_ns (worker);
   t0 = g_get_monotonic_time ();
   g_usleep (seconds * G_USEC_PER_SEC);
   ticks1 = ticks_of (nodes, n_nodes);
-  cpu1 = worker_cpu_ns (worker);
+  cpu1 = bench_worker_cpu_ns (worker);
   t1 = g_get_monotonic_time ();
 
   for (i = 0; i < n_nodes; i++) {

@@ -5,6 +5,7 @@
 
 #include <gst/gst.h>
 #include <sys/resource.h>
+#include "kitharaworker.h"
 
 typedef struct
 {
@@ -36,6 +37,37 @@ bench_thread_count (void)
   if (dir)
     g_dir_close (dir);
   return n;
+}
+
+/* CPU time of one thread of this process, from the scheduler's view. */
+static inline guint64
+bench_thread_cpu_ns (gint tid)
+{
+  gchar *path = g_strdup_printf ("/proc/self/task/%d/schedstat", tid);
+  gchar *contents = NULL;
+  guint64 ns = 0;
+
+  if (g_file_get_contents (path, &contents, NULL, NULL))
+    ns = g_ascii_strtoull (contents, NULL, 10);
+  g_free (contents);
+  g_free (path);
+  return ns;
+}
+
+/* CPU time of every thread of @worker ("thread-ids" of its stats). */
+static inline guint64
+bench_worker_cpu_ns (KitharaWorker * worker)
+{
+  GstStructure *stats = kithara_worker_get_stats (worker);
+  const GValue *ids = gst_structure_get_value (stats, "thread-ids");
+  guint64 ns = 0;
+  guint i;
+
+  for (i = 0; i < gst_value_array_get_size (ids); i++)
+    ns += bench_thread_cpu_ns (g_value_get_int (gst_value_array_get_value
+            (ids, i)));
+  gst_structure_free (stats);
+  return ns;
 }
 
 static inline gint
