@@ -769,6 +769,11 @@ gst_kithara_resample_handle_event (GstKitharaElement * element,
   GstKitharaResample *self = GST_KITHARA_RESAMPLE (element);
 
   switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+      /* A new stream (a deck's next track): the old one's tail belongs
+       * before it. */
+      drain_converter (self);
+      break;
     case GST_EVENT_SEGMENT:
       /* A new timeline: finish the old one. */
       drain_converter (self);
