@@ -21,8 +21,8 @@
  * Timing is exact: the converters' own delay is compensated (an impulse at
  * input time t comes out at output time t), output timestamps are
  * computed from the first input timestamp and the count of output frames
- * (no accumulated rounding), the filter tail is drained at EOS, at new
- * caps, at a new segment and at a discontinuity, so that N input frames
+ * (no accumulated rounding), the filter tail is drained at EOS, at a new
+ * stream, new caps, a new segment and a discontinuity, so that N input frames
  * give round (N * ratio) output frames.  The latency query reports the
  * look-ahead the converter needs.
  *
