@@ -1,9 +1,11 @@
 /* kithara-player: one deck through a player's whole lifecycle.
  *
- *   kithara-player [--loops N] [--beats B] [--bpm T] OUT.pcm TRACK NEXT
+ *   kithara-player [--mixer] [--loops N] [--beats B] [--bpm T] OUT.pcm
+ *       TRACK NEXT
  *
- * load TRACK (paused) -> ready -> queue NEXT -> loop the first B beats
- * of TRACK N times -> play TRACK on to its end -> NEXT with no gap -> end.
+ * load TRACK (paused) -> ready -> queue NEXT, seek to the loop -> ready
+ * -> play: the first B beats of TRACK N times, TRACK on to its end, NEXT
+ * with no gap -> end.  With --mixer the deck plays through kitharamixer.
  * What plays is written to OUT.pcm as raw 48 kHz 16-bit stereo PCM, as
  * fast as it decodes (aplay -t raw -f S16_LE -r 48000 -c 2 OUT.pcm).
  *
@@ -23,17 +25,20 @@ typedef struct
   gchar *next_uri;
   GstClockTime loop_end;        /* the loop is [0, loop_end) */
   guint loops_left;
+  gboolean playing;
   gboolean ok;
 } Player;
 
 /* Plays [0, loop_end) of the track, again: a segment seek, flushing only
- * the first time (a non-flushing one follows on from what is playing). */
+ * the first time (a non-flushing one follows on from what is playing).
+ * Sent to the pipeline, it reaches the deck through whatever is
+ * downstream of it, kitharamixer included. */
 static void
 seek_loop (Player * p, GstSeekFlags flush)
 {
-  gst_element_send_event (p->deck, gst_event_new_seek (1.0, GST_FORMAT_TIME,
-          flush | GST_SEEK_FLAG_ACCURATE | GST_SEEK_FLAG_SEGMENT,
-          GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_SET, p->loop_end));
+  gst_element_seek (p->pipeline, 1.0, GST_FORMAT_TIME,
+      flush | GST_SEEK_FLAG_ACCURATE | GST_SEEK_FLAG_SEGMENT,
+      GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_SET, p->loop_end);
 }
 
 static gboolean
@@ -45,13 +50,16 @@ on_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ELEMENT:
-      if (gst_structure_has_name (s, "kithara-deck-ready") &&
-          p->next_uri != NULL) {
-        /* Loaded: queue the next track, start the loop, play. */
+      if (gst_structure_has_name (s, "kithara-deck-ready") && p->next_uri) {
+        /* Loaded: queue the next track, go to the loop. */
         g_print ("ready\n");
         g_object_set (p->deck, "next-uri", p->next_uri, NULL);
         g_clear_pointer (&p->next_uri, g_free);
         seek_loop (p, GST_SEEK_FLAG_FLUSH);
+      } else if (gst_structure_has_name (s, "kithara-deck-ready") &&
+          !p->playing) {
+        /* Ready again, at the loop (a flushing seek re-arms it): play. */
+        p->playing = TRUE;
         gst_element_set_state (p->pipeline, GST_STATE_PLAYING);
       } else if (gst_structure_has_name (s, "kithara-track-changed")) {
         g_print ("next track: %s\n", gst_structure_get_string (s, "uri"));
@@ -63,9 +71,9 @@ on_message (GstBus * bus, GstMessage * msg, gpointer user_data)
         seek_loop (p, GST_SEEK_FLAG_NONE);
       } else {
         /* Out of the loop: on to the end of the track, and the next. */
-        gst_element_send_event (p->deck, gst_event_new_seek (1.0,
-                GST_FORMAT_TIME, GST_SEEK_FLAG_ACCURATE, GST_SEEK_TYPE_SET,
-                p->loop_end, GST_SEEK_TYPE_SET, GST_CLOCK_TIME_NONE));
+        gst_element_seek (p->pipeline, 1.0, GST_FORMAT_TIME,
+            GST_SEEK_FLAG_ACCURATE, GST_SEEK_TYPE_SET, p->loop_end,
+            GST_SEEK_TYPE_SET, GST_CLOCK_TIME_NONE);
       }
       break;
     case GST_MESSAGE_EOS:
@@ -90,7 +98,10 @@ main (int argc, char **argv)
 {
   gint loops = 3, beats = 4;
   gdouble bpm = 120.0;
+  gboolean mixer = FALSE;
   GOptionEntry entries[] = {
+    {"mixer", 'm', 0, G_OPTION_ARG_NONE, &mixer,
+        "Play the deck through kitharamixer", NULL},
     {"loops", 'n', 0, G_OPTION_ARG_INT, &loops, "Times the loop plays", "N"},
     {"beats", 'b', 0, G_OPTION_ARG_INT, &beats, "Beats in the loop", "B"},
     {"bpm", 't', 0, G_OPTION_ARG_DOUBLE, &bpm, "Tempo", "T"},
@@ -107,13 +118,19 @@ main (int argc, char **argv)
   if (!g_option_context_parse (ctx, &argc, &argv, &err) || argc != 4 ||
       loops < 1 || beats < 1 || bpm <= 0) {
     g_printerr ("%s\n", err ? err->message : "usage: kithara-player "
-        "[--loops N] [--beats B] [--bpm T] OUT.pcm TRACK NEXT");
+        "[--mixer] [--loops N] [--beats B] [--bpm T] OUT.pcm TRACK NEXT");
     return 2;
   }
   g_option_context_free (ctx);
 
-  p.pipeline = gst_parse_launch ("filesrc name=src ! kitharadecode name=deck "
-      "! kithararesample ! audio/x-raw,rate=48000 ! audioconvert ! "
+  /* No dither: what plays is the files' own samples (the mixer mixes in
+   * floating point). */
+  p.pipeline = gst_parse_launch (mixer ?
+      "filesrc name=src ! kitharadecode name=deck ! kithararesample ! "
+      "kitharamixer ! audio/x-raw,rate=48000 ! audioconvert dithering=none ! "
+      "audio/x-raw,format=S16LE,channels=2 ! filesink name=out" :
+      "filesrc name=src ! kitharadecode name=deck ! kithararesample ! "
+      "audio/x-raw,rate=48000 ! audioconvert dithering=none ! "
       "audio/x-raw,format=S16LE,channels=2 ! filesink name=out", &err);
   if (p.pipeline == NULL || err) {
     g_printerr ("%s (are the kithara plugins on GST_PLUGIN_PATH?)\n",

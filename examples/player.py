@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """One deck through a player's whole lifecycle.
 
-    python3 player.py [--loops N] [--beats B] [--bpm T] OUT.pcm TRACK NEXT
+    python3 player.py [--mixer] [--loops N] [--beats B] [--bpm T] OUT.pcm
+        TRACK NEXT
 
-load TRACK (paused) -> ready -> queue NEXT -> loop the first B beats of
-TRACK N times -> play TRACK on to its end -> NEXT with no gap -> end.
+load TRACK (paused) -> ready -> queue NEXT, seek to the loop -> ready ->
+play: the first B beats of TRACK N times, TRACK on to its end, NEXT with
+no gap -> end.  With --mixer the deck plays through kitharamixer.
 What plays is written to OUT.pcm as raw 48 kHz 16-bit stereo PCM, as
 fast as it decodes (aplay -t raw -f S16_LE -r 48000 -c 2 OUT.pcm).
 
@@ -33,27 +35,32 @@ class Player:
         self.next_uri = next_uri
         self.loop_end = loop_end    # the loop is [0, loop_end)
         self.loops_left = loops
+        self.playing = False
         self.ok = False
         self.mainloop = GLib.MainLoop()
 
     def seek_loop(self, flush):
         """Plays [0, loop_end) of the track, again: a segment seek,
         flushing only the first time (a non-flushing one follows on from
-        what is playing)."""
-        self.deck.send_event(Gst.Event.new_seek(
+        what is playing).  Sent to the pipeline, it reaches the deck
+        through whatever is downstream of it, kitharamixer included."""
+        self.pipeline.seek(
             1.0, Gst.Format.TIME,
             flush | Gst.SeekFlags.ACCURATE | Gst.SeekFlags.SEGMENT,
-            Gst.SeekType.SET, 0, Gst.SeekType.SET, self.loop_end))
+            Gst.SeekType.SET, 0, Gst.SeekType.SET, self.loop_end)
 
     def on_message(self, bus, msg):
         s = msg.get_structure()
         if msg.type == Gst.MessageType.ELEMENT:
             if s.has_name("kithara-deck-ready") and self.next_uri:
-                # Loaded: queue the next track, start the loop, play.
+                # Loaded: queue the next track, go to the loop.
                 print("ready")
                 self.deck.set_property("next-uri", self.next_uri)
                 self.next_uri = None
                 self.seek_loop(Gst.SeekFlags.FLUSH)
+            elif s.has_name("kithara-deck-ready") and not self.playing:
+                # Ready again, at the loop (a flushing seek re-arms it): play.
+                self.playing = True
                 self.pipeline.set_state(Gst.State.PLAYING)
             elif s.has_name("kithara-track-changed"):
                 print("next track: %s" % s.get_string("uri"))
@@ -63,10 +70,9 @@ class Player:
                 self.seek_loop(Gst.SeekFlags.NONE)
             else:
                 # Out of the loop: on to the end of the track, and the next.
-                self.deck.send_event(Gst.Event.new_seek(
+                self.pipeline.seek(
                     1.0, Gst.Format.TIME, Gst.SeekFlags.ACCURATE,
-                    Gst.SeekType.SET, self.loop_end,
-                    Gst.SeekType.SET, -1))
+                    Gst.SeekType.SET, self.loop_end, Gst.SeekType.SET, -1)
         elif msg.type == Gst.MessageType.EOS:
             self.ok = True
             self.mainloop.quit()
@@ -80,6 +86,8 @@ class Player:
 
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--mixer", "-m", action="store_true",
+                        help="play the deck through kitharamixer")
     parser.add_argument("--loops", "-n", type=int, default=3)
     parser.add_argument("--beats", "-b", type=int, default=4)
     parser.add_argument("--bpm", "-t", type=float, default=120.0)
@@ -91,10 +99,13 @@ def main():
         parser.error("--loops and --beats must be at least 1, --bpm > 0")
 
     Gst.init(None)
+    # No dither: what plays is the files' own samples (the mixer mixes in
+    # floating point).
     try:
         pipeline = Gst.parse_launch(
             "filesrc name=src ! kitharadecode name=deck ! kithararesample ! "
-            "audio/x-raw,rate=48000 ! audioconvert ! "
+            + ("kitharamixer ! " if args.mixer else "") +
+            "audio/x-raw,rate=48000 ! audioconvert dithering=none ! "
             "audio/x-raw,format=S16LE,channels=2 ! filesink name=out")
     except GLib.Error as e:
         sys.exit("%s (are the kithara plugins on GST_PLUGIN_PATH?)" %

@@ -32,7 +32,9 @@
  * others warm; PAUSED makes them all warm.
  *
  * EOS is sent once every input is at EOS.  A seek on the mixer is sent to
- * every input; a flushing one restarts the output at the new position.
+ * every input; a flushing one restarts the output at the new position, a
+ * non-flushing one (a loop's next repeat, after SEGMENT_DONE) continues
+ * it: the output takes the new segment where the inputs take theirs.
  * Pads can be requested and released while PLAYING.
  *
  * ## Example launch line
@@ -82,11 +84,21 @@ struct _GstKitharaMixer
   gboolean configured;
   GstAudioInfo out_info;
   guint block_frames;
-  guint64 out_frames;           /* frames mixed since the segment start */
-  GstSegment out_segment;
+  guint64 out_frames;           /* frames mixed since the last flush: the
+                                 * output's running time in frames */
+  GstSegment out_segment;       /* its base: the running time of the
+                                 * frame where it began */
   gboolean segment_pending;
   gboolean eos_sent;
   guint32 seek_seqnum;
+  /* A non-flushing seek: the segment the output takes where the inputs
+   * take theirs, after the current one's data. */
+  GstSegment next_segment;
+  gboolean next_pending;
+  guint32 next_seqnum;
+  guint64 next_start;           /* its first frame, once an input took it;
+                                 * G_MAXUINT64 until then */
+  gboolean between_segments;    /* SEGMENT_DONE went out, no block since */
 
   /* Under the object lock. */
   guint64 forced_blocks;
@@ -305,6 +317,7 @@ convert_inputs (GstKitharaMixer * self)
       continue;
     gst_adapter_clear (pad->adapter);
     pad->joined = FALSE;
+    pad->placed = FALSE;        /* its end was in frames of the old rate */
     if (!gst_kithara_mixer_pad_set_format (pad, pad->caps, &self->out_info))
       pad->failed = TRUE;
   }
@@ -380,6 +393,40 @@ reconfigure_if_asked (GstKitharaMixer * self)
 /* ------------------------------------------------------------------ */
 /* The node: take input, mix one block */
 
+static GstClockTime
+frames_to_time (GstKitharaMixer * self, guint64 frames)
+{
+  return gst_util_uint64_scale_round (frames, GST_SECOND,
+      GST_AUDIO_INFO_RATE (&self->out_info));
+}
+
+/* The timestamp of output frame @frame, whose running time is
+ * frames_to_time (@frame).  (Not before the segment's first frame, even
+ * if a change of the output rate rounded the frame count down.) */
+static GstClockTime
+frame_pts (GstKitharaMixer * self, guint64 frame)
+{
+  GstClockTime running_time = frames_to_time (self, frame);
+
+  return self->out_segment.start + (running_time > self->out_segment.base ?
+      running_time - self->out_segment.base : 0);
+}
+
+/* The segment of a non-flushing seek starts at the current frame; the
+ * running time goes on.  Its SEGMENT goes out before the next block. */
+static void
+start_next_segment (GstKitharaMixer * self)
+{
+  GST_DEBUG_OBJECT (self, "segment of seek %u starts at frame %"
+      G_GUINT64_FORMAT, self->next_seqnum, self->out_frames);
+  self->out_segment = self->next_segment;
+  self->out_segment.base = frames_to_time (self, self->out_frames);
+  self->seek_seqnum = self->next_seqnum;
+  self->next_pending = FALSE;
+  self->next_start = G_MAXUINT64;
+  self->segment_pending = TRUE;
+}
+
 static void
 pad_fail (GstKitharaMixer * self, GstKitharaMixerPad * pad, GstFlowReturn ret)
 {
@@ -417,6 +464,15 @@ handle_pad_event (GstKitharaMixer * self, GstKitharaMixerPad * pad,
     case GST_EVENT_SEGMENT:
       gst_event_copy_segment (event, &pad->segment);
       pad->joined = FALSE;      /* re-anchor at the next data */
+      /* An input takes the segment of a non-flushing seek in the middle
+       * of the current one (there is no segment end to wait for): its
+       * data goes on after what it has queued, and the output takes the
+       * segment there.  (Another input may switch a little apart: its
+       * data around there is only stamped in the other segment.) */
+      if (self->next_pending && self->next_start == G_MAXUINT64 &&
+          gst_event_get_seqnum (event) == self->next_seqnum)
+        self->next_start = MAX (self->out_frames,
+            gst_kithara_mixer_pad_end_frame (pad));
       break;
     case GST_EVENT_SEGMENT_DONE:
       /* Mixed to its end, then passed on once every input is there. */
@@ -518,13 +574,6 @@ push_segment (GstKitharaMixer * self)
   self->segment_pending = FALSE;
 }
 
-static GstClockTime
-frames_to_time (GstKitharaMixer * self, guint64 frames)
-{
-  return gst_util_uint64_scale_round (frames, GST_SECOND,
-      GST_AUDIO_INFO_RATE (&self->out_info));
-}
-
 /* Mixes @frames frames starting at out_frames into a new buffer. */
 static GstBuffer *
 mix_block (GstKitharaMixer * self, guint frames, gboolean forced)
@@ -532,10 +581,10 @@ mix_block (GstKitharaMixer * self, guint frames, gboolean forced)
   guint channels = GST_AUDIO_INFO_CHANNELS (&self->out_info);
   GstBuffer *buf = gst_buffer_new_allocate (NULL, (gsize) frames *
       GST_AUDIO_INFO_BPF (&self->out_info), NULL);
-  GstClockTime start = frames_to_time (self, self->out_frames);
-  GstClockTime end = frames_to_time (self, self->out_frames + frames);
+  GstClockTime start = frame_pts (self, self->out_frames);
+  GstClockTime end = frame_pts (self, self->out_frames + frames);
   GstClockTime stream_end = gst_segment_to_stream_time (&self->out_segment,
-      GST_FORMAT_TIME, self->out_segment.start + end);
+      GST_FORMAT_TIME, end);
   GstMapInfo map;
   guint i;
 
@@ -557,24 +606,25 @@ mix_block (GstKitharaMixer * self, guint frames, gboolean forced)
   }
   gst_buffer_unmap (buf, &map);
 
-  GST_BUFFER_PTS (buf) = self->out_segment.start + start;
+  GST_BUFFER_PTS (buf) = start;
   GST_BUFFER_DURATION (buf) = end - start;
   GST_BUFFER_OFFSET (buf) = self->out_frames;
   GST_BUFFER_OFFSET_END (buf) = self->out_frames + frames;
   if (self->out_frames == 0)
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
   self->out_frames += frames;
+  self->between_segments = FALSE;
   return buf;
 }
 
 /* Every input is at the end of its segment (a segment seek): the mix is
- * too; the inputs take the next segment's data after this. */
+ * too; the inputs take the next segment's data after this, and the output
+ * the next segment, if a non-flushing seek asked for one already. */
 static KitharaTickResult
 segment_done (GstKitharaMixer * self)
 {
-  GstClockTime end = self->out_segment.start + frames_to_time (self,
-      self->out_frames);
-  GstEvent *done = gst_event_new_segment_done (GST_FORMAT_TIME, end);
+  GstEvent *done = gst_event_new_segment_done (GST_FORMAT_TIME,
+      frame_pts (self, self->out_frames));
   guint i;
 
   GST_DEBUG_OBJECT (self, "every input is at the end of its segment");
@@ -583,6 +633,9 @@ segment_done (GstKitharaMixer * self)
   kithara_outlet_push_event (self->outlet, done);
   for (i = 0; i < self->pads->len; i++)
     PAD (self, i)->segment_done = FALSE;
+  self->between_segments = TRUE;
+  if (self->next_pending)
+    start_next_segment (self);
   return KITHARA_TICK_PROGRESS;
 }
 
@@ -642,6 +695,8 @@ mix_next (GstKitharaMixer * self)
     return KITHARA_TICK_WAITING;
   if (!reconfigure_if_asked (self))
     return finish (self);
+  if (self->next_pending && self->next_start <= self->out_frames)
+    start_next_segment (self);
   if (self->segment_pending)
     push_segment (self);
   forced = g_atomic_int_exchange (&self->force, 0);
@@ -674,6 +729,9 @@ mix_next (GstKitharaMixer * self)
   frames = self->block_frames;
   if (all_ready && !any_block && last_end > self->out_frames)
     frames = MIN (frames, last_end - self->out_frames);
+  /* And a block ends where the segment of a non-flushing seek starts. */
+  if (self->next_pending && self->next_start < self->out_frames + frames)
+    frames = self->next_start - self->out_frames;
   if (forced && !all_ready) {
     GST_OBJECT_LOCK (self);
     self->forced_blocks++;
@@ -728,6 +786,9 @@ reset_output (GstKitharaMixer * self)
   self->eos_sent = FALSE;
   self->segment_pending = self->configured;
   self->seek_seqnum = GST_SEQNUM_INVALID;
+  self->next_pending = FALSE;
+  self->next_start = G_MAXUINT64;
+  self->between_segments = FALSE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -791,6 +852,28 @@ handle_seek (GstKitharaMixer * self, GstEvent * event)
      * into the exit before it reopens. */
     gst_event_set_seqnum (flush_stop, seqnum);
     gst_kithara_element_push_event (GST_KITHARA_ELEMENT (self), flush_stop);
+  } else {
+    GstSegment next = self->out_segment;
+
+    /* The inputs finish the current segment first (a loop plays to its
+     * end): the output changes segment where they change theirs, its
+     * running time going on.  A seek that keeps the start only changes the
+     * stop, or the flags, of the segment playing. */
+    gst_segment_do_seek (&next, rate, format, flags, start_type, start,
+        stop_type, stop, NULL);
+    if (start_type == GST_SEEK_TYPE_NONE) {
+      next.base = self->out_segment.base;
+      next.position = self->out_segment.position;
+      self->out_segment = next;
+      self->segment_pending = self->configured;
+    } else {
+      self->next_segment = next;
+      self->next_seqnum = seqnum;
+      self->next_pending = TRUE;
+      self->next_start = G_MAXUINT64;
+      if (self->between_segments)
+        start_next_segment (self);
+    }
   }
   kithara_node_unlock_tick (NODE (self));
   kithara_node_wake (NODE (self));

@@ -96,13 +96,15 @@ push_silence (GstKitharaMixerPad * pad, guint64 frames)
 }
 
 /* Where the data of a buffer at @timestamp goes: the first data of a
- * stream (or after a segment) lands at its running time, or now if that
- * has passed (a deck added while playing starts at once); later data
- * continues where the stream is, after silence if its timestamp is more
- * than GAP_THRESHOLD ahead of that.  After a DISCONT (@resync) the data
- * goes by its timestamp until it is continuous again: what overlaps the
- * data already there is dropped (as audiomixer), so the input keeps its
- * time.  Returns how many frames at the start of the data to drop. */
+ * stream (or after a flush) lands at its running time, or now if that
+ * has passed (a deck added while playing starts at once); later data,
+ * and the data of a new segment without a flush (the next repeat of a
+ * loop), continues where the stream is, after silence if its timestamp
+ * is more than GAP_THRESHOLD ahead of that.  After a DISCONT (@resync)
+ * the data goes by its timestamp until it is continuous again: what
+ * overlaps the data already there is dropped (as audiomixer), so the
+ * input keeps its time.  Returns how many frames at the start of the data
+ * to drop. */
 static guint64
 place (GstKitharaMixerPad * pad, GstClockTime timestamp, gboolean resync,
     const GstAudioInfo * out, guint64 out_frame)
@@ -119,10 +121,22 @@ place (GstKitharaMixerPad * pad, GstClockTime timestamp, gboolean resync,
   if (!pad->joined) {
     due = MAX (due, out_frame);
     if (gst_adapter_available (pad->adapter) == 0) {
-      pad->next_frame = due;
-      end = due;
+      /* All mixed.  A stream that goes on takes up where it ended, or now
+       * if that has passed: a loop's repeat whose running time rounds a
+       * fraction of a sample later than its samples end (a window that is
+       * no whole number of samples) gets no sample of silence, one that
+       * starts earlier (a demuxer's segment base short of the stop) loses
+       * nothing. */
+      if (pad->placed) {
+        pad->next_frame = MAX (pad->next_frame, out_frame);
+        due = MAX (due, pad->next_frame);
+      } else {
+        pad->next_frame = due;
+      }
+      end = pad->next_frame;
     }
     pad->joined = TRUE;
+    pad->placed = TRUE;
   }
   if (due < end && pad->resync) {
     GST_DEBUG_OBJECT (pad, "dropping %" G_GUINT64_FORMAT " frames that "
@@ -293,6 +307,7 @@ gst_kithara_mixer_pad_reset (GstKitharaMixerPad * pad)
   gst_segment_init (&pad->segment, GST_FORMAT_UNDEFINED);
   pad->next_frame = 0;
   pad->joined = FALSE;
+  pad->placed = FALSE;
   pad->resync = FALSE;
   pad->segment_done = FALSE;
   pad->eos = FALSE;

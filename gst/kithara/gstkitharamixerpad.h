@@ -46,6 +46,8 @@ struct _GstKitharaMixerPad
   guint out_bpf;
   guint64 next_frame;           /* output frame of the adapter's first frame */
   gboolean joined;              /* next_frame is anchored to the output */
+  gboolean placed;              /* data placed since the last flush: a new
+                                 * segment goes on from where it ended */
   gboolean resync;              /* after a DISCONT: placed by timestamp */
   gboolean segment_done;        /* no more data in this segment */
   gboolean eos;

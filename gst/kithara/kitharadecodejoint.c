@@ -9,6 +9,13 @@
  * the track's own (so that positions read within the track).  A flush (a
  * flushing seek into the track) ends the joining: the track's own
  * segment then goes out as it is, as after any flushing seek.
+ *
+ * Within a track, the segment of a non-flushing seek sent on
+ * SEGMENT_DONE (a loop's next repeat) starts, in running time, where the
+ * output ended.  A demuxer bases it on its own position, which may lag
+ * the stop: oggdemux's is the last granule it read, 240 ms short of a 2 s
+ * Vorbis loop, so that each repeat would overlap the one before at a
+ * syncing sink.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -21,6 +28,7 @@ kithara_decode_joint_reset (KitharaDecodeJoint * joint)
 {
   joint->joining = FALSE;
   joint->at_joint = FALSE;
+  joint->segment_done = FALSE;
   gst_segment_init (&joint->track, GST_FORMAT_UNDEFINED);
   gst_segment_init (&joint->out, GST_FORMAT_UNDEFINED);
   gst_audio_info_init (&joint->info);
@@ -54,7 +62,41 @@ void
 kithara_decode_joint_flushed (KitharaDecodeJoint * joint)
 {
   joint->joining = FALSE;
+  joint->segment_done = FALSE;
   joint->out_end = GST_CLOCK_TIME_NONE;
+}
+
+/* The running time where the output ended (within its segment), or
+ * NONE. */
+static GstClockTime
+end_running_time (KitharaDecodeJoint * joint)
+{
+  GstClockTime end = joint->out_end;
+
+  if (joint->out.format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID (end))
+    return GST_CLOCK_TIME_NONE;
+  if (GST_CLOCK_TIME_IS_VALID (joint->out.stop))
+    end = MIN (end, joint->out.stop);
+  return gst_segment_to_running_time (&joint->out, GST_FORMAT_TIME, end);
+}
+
+/* A segment after SEGMENT_DONE, based where the output ended. */
+static GstEvent *
+following_segment (KitharaDecodeJoint * joint, GstEvent * event)
+{
+  GstClockTime end = end_running_time (joint);
+  GstSegment seg;
+  GstEvent *out;
+
+  gst_event_copy_segment (event, &seg);
+  if (!GST_CLOCK_TIME_IS_VALID (end) || seg.format != GST_FORMAT_TIME ||
+      seg.rate <= 0 || (seg.flags & GST_SEGMENT_FLAG_RESET))
+    return event;
+  seg.base = end;
+  out = gst_event_new_segment (&seg);
+  gst_event_set_seqnum (out, gst_event_get_seqnum (event));
+  gst_event_unref (event);
+  return out;
 }
 
 /* The segment that continues the output with @track's data. */
@@ -161,7 +203,13 @@ kithara_decode_joint_pass (KitharaDecodeJoint * joint, GstMiniObject * item)
       if (joint->joining && joint->track.format == GST_FORMAT_TIME &&
           joint->track.rate > 0)
         item = GST_MINI_OBJECT (continuing_segment (joint, GST_EVENT (item)));
+      else if (joint->segment_done)
+        item = GST_MINI_OBJECT (following_segment (joint, GST_EVENT (item)));
+      joint->segment_done = FALSE;
       gst_event_copy_segment (GST_EVENT (item), &joint->out);
+      break;
+    case GST_EVENT_SEGMENT_DONE:
+      joint->segment_done = TRUE;
       break;
     default:
       break;

@@ -11,6 +11,8 @@ typedef struct
 {
   gboolean joining;             /* this track continues the last one's time */
   gboolean at_joint;            /* its first buffer has not gone out yet */
+  gboolean segment_done;        /* a SEGMENT_DONE went out: a loop's next
+                                 * segment follows on from it */
   GstSegment track;             /* the track's own last segment */
   GstAudioInfo info;            /* the track's caps, to clip its buffers */
   GstSegment out;               /* the last segment that went out */

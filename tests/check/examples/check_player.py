@@ -4,6 +4,9 @@ it wrote, sample for sample.
 
 Usage: check_player.py EXAMPLE
 
+It runs twice: the deck alone, and the deck through kitharamixer
+(--mixer).
+
 Two tracks are generated as 48 kHz 16-bit stereo WAV files (so nothing is
 resampled and every sample can be compared; the example writes raw PCM): a 440 Hz sine of 3 s and
 123 frames, then a 660 Hz sine of 1 s and 77 frames.  The example loops
@@ -61,29 +64,33 @@ def main():
     track = sine(3 * RATE + 123, 440)
     after = sine(RATE + 77, 660)
     expected = track[:LOOP] * LOOPS + track[LOOP:] + after
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = [os.path.join(tmp, n) for n in ("out.pcm", "a.wav", "b.wav")]
-        write(paths[1], track)
-        write(paths[2], after)
-        out = run([sys.argv[1], "--loops", str(LOOPS), "--beats", "4",
-                   "--bpm", "120"] + paths)
-        got = read(paths[0])
+    for how in ([], ["--mixer"]):
+        what = "through kitharamixer" if how else "deck alone"
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = [os.path.join(tmp, n)
+                     for n in ("out.pcm", "a.wav", "b.wav")]
+            write(paths[1], track)
+            write(paths[2], after)
+            out = run([sys.argv[1]] + how + ["--loops", str(LOOPS),
+                                             "--beats", "4", "--bpm", "120"]
+                      + paths)
+            got = read(paths[0])
 
-    check("ready" in out and "next track:" in out,
-          "the example saw the deck ready and the next track start")
-    check(len(got) == len(expected), "length %d frames, expected %d" %
-          (len(got), len(expected)))
-    first = next((i for i, (g, e) in enumerate(zip(got, expected))
-                  if g != e), None)
-    check(first is None, "every frame as expected%s" %
-          ("" if first is None else ": first difference at frame %d "
-           "(%.4f s)" % (first, first / RATE)))
-    # Where the joints are, for the record.
-    joints = [LOOP * i for i in range(1, LOOPS + 1)]
-    joints.append(LOOP * LOOPS + len(track) - LOOP)
-    for j in joints:
-        ok = got[j - 2:j + 2] == expected[j - 2:j + 2]
-        check(ok, "joint at frame %d (%.4f s) seamless" % (j, j / RATE))
+        check("ready" in out and "next track:" in out,
+              "%s: the deck was ready and the next track started" % what)
+        check(len(got) == len(expected), "%s: length %d frames, expected %d"
+              % (what, len(got), len(expected)))
+        first = next((i for i, (g, e) in enumerate(zip(got, expected))
+                      if g != e), None)
+        check(first is None, "%s: every frame as expected%s" %
+              (what, "" if first is None else ": first difference at frame "
+               "%d (%.4f s)" % (first, first / RATE)))
+        joints = [LOOP * i for i in range(1, LOOPS + 1)]
+        joints.append(LOOP * LOOPS + len(track) - LOOP)
+        for j in joints:
+            ok = got[j - 2:j + 2] == expected[j - 2:j + 2]
+            check(ok, "%s: joint at frame %d (%.4f s) seamless" %
+                  (what, j, j / RATE))
     checks.finish()
 
 
