@@ -2,16 +2,19 @@
  * crossfading from each to the next, and changes a deck's EQ and speed
  * while it plays.
  *
- *   kithara-decks [--output out.wav] [FILE...]
+ *   kithara-decks [--output out.wav] [FILE[+FILE...]...]
  *
  * Each deck is `filesrc ! kitharadecode ! kitharaeq ! kithararesample`
  * (a generated tone when no FILE is given, so that it runs anywhere).
+ * A deck given a.flac+b.flac plays b.flac right after a.flac with no gap
+ * (kitharadecode's next-uri, set again at each track change).
  * All decks feed one kitharamixer, which plays on the sound card
  * (autoaudiosink) or, with --output, writes a 16-bit WAV file.  Every
  * kithara element runs on the same shared worker thread.
  *
  * It shows:
  *  - decks that enter the mix at a time of their own (a pad offset);
+ *  - a deck's queue of tracks, played with no gap between them;
  *  - crossfades scheduled with GstController on the mixer pads' volume;
  *  - a speed-up (varispeed) scheduled on kithararesample's playback-rate;
  *  - a live EQ change through the child proxy (`band1::gain`);
@@ -33,9 +36,12 @@ static const gdouble tones[] = { 440.0, 660.0, 880.0 };
 
 typedef struct
 {
-  gchar *name;                  /* the file, or a description of the tone */
-  GstClockTime duration;        /* of the track */
+  gchar *name;                  /* the files, or a description of the tone */
+  gchar **tracks;               /* the files, NULL for a tone */
+  guint next_track;             /* the next one to queue */
+  GstClockTime duration;        /* of its tracks, one after the other */
   GstClockTime start;           /* where it enters the mix */
+  GstElement *decoder;          /* its kitharadecode, if it plays files */
   GstElement *eq, *rate;        /* its kitharaeq and kithararesample */
   GstPad *pad;                  /* its input of the mixer */
 } Deck;
@@ -155,9 +161,42 @@ print_stats (GstElement * mix, Deck * decks, guint n)
   gst_structure_free (s);
 }
 
-/* Waits for the end, printing the mixer's messages meanwhile. */
+/* Queues the deck's next track, if it has one more: it plays with no gap
+ * once the current one ends. */
+static void
+queue_next_track (Deck * deck)
+{
+  gchar *uri;
+
+  if (deck->tracks == NULL || deck->tracks[deck->next_track] == NULL)
+    return;
+  uri = gst_filename_to_uri (deck->tracks[deck->next_track++], NULL);
+  g_object_set (deck->decoder, "next-uri", uri, NULL);
+  g_free (uri);
+}
+
+/* A deck moved on to its next track: the one after it is queued. */
+static void
+on_track_changed (GstMessage * msg, Deck * decks, guint n)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+  guint64 joint = 0;
+  guint i;
+
+  gst_structure_get_uint64 (s, "joint", &joint);
+  for (i = 0; i < n; i++) {
+    if (GST_MESSAGE_SRC (msg) != GST_OBJECT (decks[i].decoder))
+      continue;
+    g_print ("  deck %u: next track %s, at %.4f s of the deck\n", i,
+        gst_structure_get_string (s, "uri"), joint / 1e9);
+    queue_next_track (&decks[i]);
+  }
+}
+
+/* Waits for the end, printing the mixer's and the decks' messages
+ * meanwhile. */
 static gboolean
-wait_for_eos (GstElement * pipeline)
+wait_for_eos (GstElement * pipeline, Deck * decks, guint n)
 {
   GstBus *bus = gst_element_get_bus (pipeline);
   gboolean ok = FALSE;
@@ -180,6 +219,8 @@ wait_for_eos (GstElement * pipeline)
       /* The first late block of a burst (a deck could not keep up). */
       if (gst_structure_has_name (s, "kithara-underrun"))
         g_print ("  underrun in %s\n", gst_structure_get_string (s, "element"));
+      else if (gst_structure_has_name (s, "kithara-track-changed"))
+        on_track_changed (msg, decks, n);
       done = FALSE;
     }
     gst_message_unref (msg);
@@ -202,10 +243,18 @@ plan_decks (gchar ** files, guint n)
     Deck *d = &decks[i];
 
     if (files) {
+      guint t;
+
       d->name = g_strdup (files[i]);
-      d->duration = track_duration (files[i]);
-      if (!GST_CLOCK_TIME_IS_VALID (d->duration))
-        exit (1);
+      d->tracks = g_strsplit (files[i], "+", -1);
+      for (t = 0; d->tracks[t]; t++) {
+        GstClockTime duration = track_duration (d->tracks[t]);
+
+        if (!GST_CLOCK_TIME_IS_VALID (duration))
+          exit (1);
+        d->duration += duration;
+      }
+      d->next_track = 1;
     } else {
       d->name = g_strdup_printf ("%.0f Hz tone", tones[i]);
       d->duration = TONE_SECONDS * GST_SECOND;
@@ -274,7 +323,8 @@ build_pipeline (Deck * decks, guint n, gchar ** files, const gchar * output)
       "! wavenc ! filesink name=out" : "autoaudiosink");
   for (i = 0; i < n; i++) {
     if (files)
-      g_string_append_printf (desc, " filesrc name=src%u ! kitharadecode", i);
+      g_string_append_printf (desc, " filesrc name=src%u ! kitharadecode "
+          "name=decoder%u", i, i);
     else
       g_string_append_printf (desc, " audiotestsrc freq=%g volume=0.5 "
           "samplesperbuffer=441 num-buffers=%u ! "
@@ -305,8 +355,10 @@ build_pipeline (Deck * decks, guint n, gchar ** files, const gchar * output)
     if (files) {
       GstElement *src = deck_element (pipeline, "src", i);
 
-      g_object_set (src, "location", files[i], NULL);
+      g_object_set (src, "location", d->tracks[0], NULL);
       gst_object_unref (src);
+      d->decoder = deck_element (pipeline, "decoder", i);
+      queue_next_track (d);
     }
     d->eq = deck_element (pipeline, "eq", i);
     d->rate = deck_element (pipeline, "rate", i);
@@ -377,7 +429,7 @@ main (int argc, char **argv)
     {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
         "Write a WAV file instead of playing on the sound card", "FILE"},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL,
-        "[FILE...]"},
+        "[FILE[+FILE...]...]"},
     {NULL}
   };
   GOptionContext *ctx = g_option_context_new ("- crossfade tracks with "
@@ -419,7 +471,7 @@ main (int argc, char **argv)
   else
     g_print ("Playing\n");
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  ok = wait_for_eos (pipeline);
+  ok = wait_for_eos (pipeline, decks, n);
   if (ok) {
     gint64 end = 0;
 
@@ -436,6 +488,8 @@ main (int argc, char **argv)
     gst_object_unref (decks[i].eq);
     gst_object_unref (decks[i].rate);
     gst_object_unref (decks[i].pad);
+    g_clear_object (&decks[i].decoder);
+    g_strfreev (decks[i].tracks);
     g_free (decks[i].name);
   }
   g_free (decks);

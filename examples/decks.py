@@ -2,16 +2,19 @@
 """Plays tracks one after another through kitharamixer, crossfading from
 each to the next, and changes a deck's EQ and speed while it plays.
 
-    python3 decks.py [--output out.wav] [FILE ...]
+    python3 decks.py [--output out.wav] [FILE[+FILE...] ...]
 
 Each deck is `filesrc ! kitharadecode ! kitharaeq ! kithararesample` (a
-generated tone when no FILE is given, so that it runs anywhere).  All
+generated tone when no FILE is given, so that it runs anywhere).  A deck
+given a.flac+b.flac plays b.flac right after a.flac with no gap
+(kitharadecode's next-uri, set again at each track change).  All
 decks feed one kitharamixer, which plays on the sound card
 (autoaudiosink) or, with --output, writes a 16-bit WAV file.  Every
 kithara element runs on the same shared worker thread.
 
 It shows:
  - decks that enter the mix at a time of their own (a pad offset);
+ - a deck's queue of tracks, played with no gap between them;
  - crossfades scheduled with GstController on the mixer pads' volume;
  - a speed-up (varispeed) scheduled on kithararesample's playback-rate;
  - a live EQ change through the child proxy (band1::gain);
@@ -41,10 +44,13 @@ TONES = [440.0, 660.0, 880.0]
 
 
 class Deck:
-    def __init__(self, name, duration):
-        self.name = name            # the file, or a description of the tone
-        self.duration = duration    # of the track
+    def __init__(self, name, duration, tracks=None):
+        self.name = name            # the files, or a description of the tone
+        self.tracks = tracks        # the files, None for a tone
+        self.next_track = 1         # the next one to queue
+        self.duration = duration    # of its tracks, one after the other
         self.start = 0              # where it enters the mix
+        self.decoder = None         # its kitharadecode, if it plays files
         self.eq = None              # its kitharaeq
         self.rate = None            # its kithararesample
         self.pad = None             # its input of the mixer
@@ -67,7 +73,11 @@ def plan_decks(files):
     """The decks, and where each enters the mix: when the previous one
     starts to fade out.  Tones when no file is given."""
     if files:
-        decks = [Deck(f, track_duration(f)) for f in files]
+        decks = []
+        for f in files:
+            tracks = f.split("+")
+            decks.append(Deck(f, sum(track_duration(t) for t in tracks),
+                              tracks))
     else:
         decks = [Deck("%.0f Hz tone" % f, TONE_SECONDS * Gst.SECOND)
                  for f in TONES]
@@ -93,7 +103,8 @@ def build_pipeline(decks, files, output):
         desc += "autoaudiosink"
     for i in range(len(decks)):
         if files:
-            desc += " filesrc name=src%d ! kitharadecode" % i
+            desc += " filesrc name=src%d ! kitharadecode name=decoder%d" % (
+                i, i)
         else:
             desc += (" audiotestsrc freq=%g volume=0.5 samplesperbuffer=441 "
                      "num-buffers=%d ! audio/x-raw,rate=44100,channels=2"
@@ -120,7 +131,9 @@ def build_pipeline(decks, files, output):
     for i, deck in enumerate(decks):
         if files:
             pipeline.get_by_name("src%d" % i).set_property("location",
-                                                           files[i])
+                                                           deck.tracks[0])
+            deck.decoder = pipeline.get_by_name("decoder%d" % i)
+            queue_next_track(deck)
         deck.eq = pipeline.get_by_name("eq%d" % i)
         deck.rate = pipeline.get_by_name("rate%d" % i)
         deck.pad = mix.get_static_pad("sink_%d" % i)
@@ -130,6 +143,25 @@ def build_pipeline(decks, files, output):
         # queues fill) and serves the audible decks first.
         deck.pad.set_offset(deck.start)
     return pipeline
+
+
+def queue_next_track(deck):
+    """Queues the deck's next track, if it has one more: it plays with no
+    gap once the current one ends."""
+    if deck.tracks and deck.next_track < len(deck.tracks):
+        deck.decoder.set_property(
+            "next-uri", Gst.filename_to_uri(deck.tracks[deck.next_track]))
+        deck.next_track += 1
+
+
+def on_track_changed(msg, decks):
+    """A deck moved on to its next track: the one after it is queued."""
+    s = msg.get_structure()
+    for i, deck in enumerate(decks):
+        if msg.src == deck.decoder:
+            print("  deck %d: next track %s, at %.4f s of the deck"
+                  % (i, s.get_string("uri"), s.get_uint64("joint")[1] / 1e9))
+            queue_next_track(deck)
 
 
 def control(obj, prop):
@@ -217,8 +249,9 @@ def print_stats(mix, decks):
           % (stats.get_value("underruns"), stats.get_value("forced-blocks")))
 
 
-def wait_for_eos(pipeline):
-    """Waits for the end, printing the mixer's messages meanwhile."""
+def wait_for_eos(pipeline, decks):
+    """Waits for the end, printing the mixer's and the decks' messages
+    meanwhile."""
     bus = pipeline.get_bus()
     while True:
         msg = bus.timed_pop_filtered(
@@ -235,6 +268,8 @@ def wait_for_eos(pipeline):
         if msg.has_name("kithara-underrun"):
             print("  underrun in %s"
                   % msg.get_structure().get_string("element"))
+        elif msg.has_name("kithara-track-changed"):
+            on_track_changed(msg, decks)
 
 
 def main():
@@ -243,7 +278,9 @@ def main():
     parser.add_argument("--output", "-o", metavar="FILE",
                         help="write a WAV file instead of playing on the "
                         "sound card")
-    parser.add_argument("files", nargs="*", metavar="FILE")
+    parser.add_argument("files", nargs="*", metavar="FILE[+FILE...]",
+                        help="a deck's file, or files played one after "
+                        "the other with no gap")
     args = parser.parse_args()
     signal.signal(signal.SIGINT, signal.SIG_DFL)   # Ctrl-C stops at once
     Gst.init(None)
@@ -262,7 +299,7 @@ def main():
     else:
         print("Playing", flush=True)
     pipeline.set_state(Gst.State.PLAYING)
-    ok = wait_for_eos(pipeline)
+    ok = wait_for_eos(pipeline, decks)
     if ok:
         _, end = pipeline.query_position(Gst.Format.TIME)
         print("End of the mix at %s" % seconds(end))

@@ -21,10 +21,13 @@
  * Timing is exact: the converters' own delay is compensated (an impulse at
  * input time t comes out at output time t), output timestamps are
  * computed from the first input timestamp and the count of output frames
- * (no accumulated rounding), the filter tail is drained at EOS, at a new
- * stream, new caps, a new segment and a discontinuity, so that N input frames
+ * (no accumulated rounding), the filter tail is drained at EOS, at new
+ * caps, a new segment and a discontinuity, so that N input frames
  * give round (N * ratio) output frames.  The latency query reports the
- * look-ahead the converter needs.
+ * look-ahead the converter needs.  Across a joint that goes on in running
+ * time (a deck's next track with the same caps, a loop's next segment)
+ * the converter goes on: nothing is drained, and the output is what one
+ * stream of those samples makes.
  *
  * Changing #GstKitharaResample:quality or #GstKitharaResample:engine
  * while playing takes effect at the next buffer: the old converter's tail
@@ -117,6 +120,11 @@ struct _GstKitharaResample
    * it was made for in its applied_rate (see "The timeline"). */
   GstSegment out_segment;
   gdouble segment_rate;
+  GstSegment in_segment;        /* the input's, before the next one */
+
+  /* A new stream's start, held until it is known whether the old
+   * stream's tail must be drained before it (new caps). */
+  GstEvent *stream_start;
 };
 
 G_DEFINE_TYPE (GstKitharaResample, gst_kithara_resample,
@@ -457,6 +465,74 @@ change_segment_rate (GstKitharaResample * self, gdouble rate,
   push_out_segment (self, GST_SEQNUM_INVALID);
 }
 
+/* A new stream's start goes out once it is known whether the old
+ * stream's tail comes first: at new caps, after the drain (a rate
+ * change), or at the new stream's first segment or buffer, with the
+ * converter going on (the same caps: a gapless joint). */
+static void
+release_stream_start (GstKitharaResample * self)
+{
+  if (self->stream_start)
+    gst_kithara_element_push_event (GST_KITHARA_ELEMENT (self),
+        g_steal_pointer (&self->stream_start));
+}
+
+/* Whether the segment @event starts, in running time, where the input
+ * so far ends (within half a frame), at the same rates. */
+static gboolean
+continues_input (GstKitharaResample * self, GstEvent * event)
+{
+  const GstSegment *old = &self->in_segment, *seg;
+  GstClockTime end, end_rt, start_rt;
+
+  gst_event_parse_segment (event, &seg);
+  if (!self->configured || self->passthrough || self->src == NULL ||
+      self->need_base || old->format != GST_FORMAT_TIME ||
+      seg->format != GST_FORMAT_TIME || seg->rate != old->rate ||
+      seg->applied_rate != old->applied_rate || seg->rate <= 0)
+    return FALSE;
+  end = self->in_base_ts + gst_util_uint64_scale_int (self->in_samples,
+      GST_SECOND, GST_AUDIO_INFO_RATE (&self->in_info));
+  end_rt = gst_segment_to_running_time (old, GST_FORMAT_TIME, end);
+  start_rt = gst_segment_to_running_time (seg, GST_FORMAT_TIME, seg->start);
+  return GST_CLOCK_TIME_IS_VALID (end_rt) &&
+      GST_CLOCK_TIME_IS_VALID (start_rt) &&
+      ABS (GST_CLOCK_DIFF (end_rt, start_rt)) <=
+      (GstClockTimeDiff) (GST_SECOND / GST_AUDIO_INFO_RATE (&self->in_info)
+      / 2);
+}
+
+/* The input goes on in the segment @event: the converter keeps what it
+ * holds, the input is counted from the segment's start, and the output
+ * segment goes on from where the output is, its running time going on,
+ * its stream time the new segment's. */
+static gboolean
+continue_segment (GstKitharaResample * self, GstEvent * event)
+{
+  const GstSegment *in;
+  GstSegment *out = &self->out_segment;
+  GstClockTime at = output_time_at (self, self->out_samples);
+  guint64 running;
+  guint32 seqnum = gst_event_get_seqnum (event);
+  gdouble rate = self->segment_rate;
+
+  gst_event_parse_segment (event, &in);
+  running = gst_segment_to_running_time (out, GST_FORMAT_TIME, at);
+  GST_DEBUG_OBJECT (self, "segment goes on from %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (at));
+  gst_segment_copy_into (in, &self->in_segment);
+  self->in_base_ts = in->start;
+  self->in_samples = 0;
+
+  gst_segment_copy_into (in, out);
+  out->base = GST_CLOCK_TIME_IS_VALID (running) ? running : in->base;
+  out->start = out->position = at;
+  out->applied_rate = in->applied_rate * rate;
+  out->stop = scaled_stop (at, in->stop, in->start, rate);
+  gst_event_unref (event);
+  return push_out_segment (self, seqnum);
+}
+
 /* A gap in input time, put on the output timeline. */
 static gboolean
 push_gap (GstKitharaResample * self, GstEvent * event)
@@ -538,8 +614,19 @@ gst_kithara_resample_set_caps (GstKitharaElement * element, GstCaps * caps)
   if (!gst_audio_info_from_caps (&in, caps))
     return FALSE;
 
-  /* The old caps are still on the src pad: push what is owed first. */
+  /* The same caps again (a deck's next track), and downstream still takes
+   * the output's (not a renegotiation): the converter goes on, no click. */
+  if (self->configured && gst_audio_info_is_equal (&in, &self->in_info) &&
+      gst_pad_peer_query_accept_caps (gst_kithara_element_get_src_pad
+          (element), self->out_caps)) {
+    release_stream_start (self);
+    return TRUE;
+  }
+
+  /* The old caps are still on the src pad: push what is owed first, then
+   * the new stream's start, if these caps are its. */
   drain_converter (self);
+  release_stream_start (self);
   self->configured = FALSE;
 
   out_caps = negotiate_output (self, caps, GST_AUDIO_INFO_RATE (&in));
@@ -653,6 +740,7 @@ gst_kithara_resample_handle_buffer (GstKitharaElement * element,
   gsize frames, out_frames;
   double ratio;
 
+  release_stream_start (self);
   frames = gst_buffer_get_size (buf) / GST_AUDIO_INFO_BPF (&self->in_info);
   if (frames == 0) {
     gst_buffer_unref (buf);
@@ -770,21 +858,30 @@ gst_kithara_resample_handle_event (GstKitharaElement * element,
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_STREAM_START:
-      /* A new stream (a deck's next track): the old one's tail belongs
-       * before it. */
-      drain_converter (self);
-      break;
+      /* A new stream (a deck's next track): held, see release_stream_start
+       * (). */
+      gst_event_replace (&self->stream_start, event);
+      gst_event_unref (event);
+      return TRUE;
     case GST_EVENT_SEGMENT:
-      /* A new timeline: finish the old one. */
+      release_stream_start (self);
+      /* A segment that goes on from the input so far, in running time (a
+       * deck's next track, a loop's next repeat): the converter goes on
+       * too.  Otherwise a new timeline: finish the old one. */
+      if (continues_input (self, event))
+        return continue_segment (self, event);
       drain_converter (self);
       self->need_base = TRUE;
+      gst_event_copy_segment (event, &self->in_segment);
       return start_segment (self, event);
     case GST_EVENT_GAP:
+      release_stream_start (self);
       /* A hole in the timeline: finish what came before it. */
       drain_converter (self);
       self->need_base = TRUE;
       return push_gap (self, event);
     default:
+      release_stream_start (self);
       break;
   }
   return gst_kithara_element_push_event (element, event);
@@ -796,6 +893,7 @@ gst_kithara_resample_drain (GstKitharaElement * element)
   GstKitharaResample *self = GST_KITHARA_RESAMPLE (element);
   GstFlowReturn ret = drain_converter (self);
 
+  release_stream_start (self);
   self->need_base = TRUE;
   return ret;
 }
@@ -907,6 +1005,7 @@ gst_kithara_resample_finalize (GObject * object)
 
   kithara_src_free (self->src);
   gst_clear_caps (&self->out_caps);
+  gst_clear_event (&self->stream_start);
   g_free (self->scratch);
   g_free (self->history);
   G_OBJECT_CLASS (gst_kithara_resample_parent_class)->finalize (object);
@@ -922,6 +1021,7 @@ gst_kithara_resample_init (GstKitharaResample * self)
   self->applied_engine = DEFAULT_ENGINE;
   self->need_base = TRUE;
   gst_segment_init (&self->out_segment, GST_FORMAT_UNDEFINED);
+  gst_segment_init (&self->in_segment, GST_FORMAT_UNDEFINED);
   self->segment_rate = 1.0;
   gst_audio_info_init (&self->in_info);
   gst_audio_info_init (&self->out_info);

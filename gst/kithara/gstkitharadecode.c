@@ -167,8 +167,8 @@ count_ready (GstKitharaDecode * self, GstBuffer * buf)
 /* The next track.  Its chain is built and started as soon as next-uri is
  * set (while the element runs), and decoded ahead, up to ready-time, in
  * the ticks where the playing track has nothing to do.  An error it
- * meets is held: the playing track plays to its end, then the deck fails
- * with that error. */
+ * meets is held: the playing track plays to its end and the deck ends
+ * there (EOS), the error posted as a warning (see next_track_failed ()). */
 
 /* Errors posted on this thread come from the next track's chain. */
 static void
@@ -245,22 +245,47 @@ prepare_next (GstKitharaDecode * self)
 static void pass_flush (KitharaDecodeChain * chain, GstEvent * event,
     gpointer user_data);
 
+/* The playing track ended and the next one failed: nothing of what
+ * played is lost, the deck ends there.  What the next track met is said
+ * as a warning (from where it was met), not as an error that would stop
+ * the pipeline with the end of the playing track still on its way. */
+static void
+next_track_failed (GstKitharaDecode * self)
+{
+  GstMessage *error = g_steal_pointer (&self->next_error);
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  GST_DEBUG_OBJECT (self, "the next track failed: the deck ends");
+  if (error) {
+    GError *said;
+    gchar *uri;
+
+    GST_OBJECT_LOCK (self);
+    uri = g_strdup (self->next ? self->next->uri : self->next_uri);
+    GST_OBJECT_UNLOCK (self);
+    gst_message_parse_error (error, &err, &debug);
+    said = g_error_new (err->domain, err->code, "The next track, %s, cannot "
+        "be played: %s", uri, err->message);
+    g_free (uri);
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_warning (GST_MESSAGE_SRC (error), said, debug));
+    g_error_free (said);
+    g_clear_error (&err);
+    g_free (debug);
+    gst_message_unref (error);
+  }
+  drop_next (self);
+}
+
 /* The playing track ended and a next one is there: it takes over, its
  * time continuing the output's. */
 static KitharaTickResult
 change_track (GstKitharaDecode * self)
 {
-  GstKitharaElement *base = GST_KITHARA_ELEMENT (self);
   KitharaDecodeChain *old = self->track;
-  GstMessage *error = g_steal_pointer (&self->next_error);
   GstClockTime joint = kithara_decode_joint_end (&self->joint);
   gchar *uri;
-
-  if (self->next == NULL) {
-    /* The next track could not even be built: its error is the deck's. */
-    gst_element_post_message (GST_ELEMENT (self), error);
-    return gst_kithara_element_close (base, GST_FLOW_ERROR);
-  }
 
   self->track = g_steal_pointer (&self->next);
   kithara_decode_chain_set_flush_func (self->track, pass_flush, self);
@@ -285,8 +310,6 @@ change_track (GstKitharaDecode * self)
               "track", G_TYPE_UINT, self->track_index,
               "joint", G_TYPE_UINT64, (guint64) joint, NULL)));
   g_free (uri);
-  if (error)
-    gst_element_post_message (GST_ELEMENT (self), error);
   g_object_notify (G_OBJECT (self), "next-uri");
   return KITHARA_TICK_PROGRESS;
 }
@@ -419,10 +442,13 @@ push_one_out (GstKitharaDecode * self)
     return backpressured (self);
 
   item = kithara_decode_chain_pop (self->track);
-  if (GST_IS_EVENT (item) && GST_EVENT_TYPE (item) == GST_EVENT_EOS &&
-      (self->next || self->next_error)) {
-    gst_event_unref (GST_EVENT (item));
-    return change_track (self);
+  if (GST_IS_EVENT (item) && GST_EVENT_TYPE (item) == GST_EVENT_EOS) {
+    if (self->next_error || (self->next && self->next->failed)) {
+      next_track_failed (self);
+    } else if (self->next) {
+      gst_event_unref (GST_EVENT (item));
+      return change_track (self);
+    }
   }
   item = kithara_decode_joint_pass (&self->joint, item);
   if (item == NULL)

@@ -93,6 +93,7 @@ following_segment (KitharaDecodeJoint * joint, GstEvent * event)
       seg.rate <= 0 || (seg.flags & GST_SEGMENT_FLAG_RESET))
     return event;
   seg.base = end;
+  joint->at_joint = TRUE;
   out = gst_event_new_segment (&seg);
   gst_event_set_seqnum (out, gst_event_get_seqnum (event));
   gst_event_unref (event);
@@ -152,11 +153,6 @@ join_buffer (KitharaDecodeJoint * joint, GstBuffer * buf)
   GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
   GST_BUFFER_OFFSET (buf) = GST_BUFFER_OFFSET_NONE;
   GST_BUFFER_OFFSET_END (buf) = GST_BUFFER_OFFSET_NONE;
-  /* The track's first buffer continues the last one's: no discontinuity
-   * for downstream to resync on. */
-  if (joint->at_joint)
-    GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_DISCONT);
-  joint->at_joint = FALSE;
   return buf;
 }
 
@@ -183,6 +179,13 @@ kithara_decode_joint_pass (KitharaDecodeJoint * joint, GstMiniObject * item)
 
     if (joint->joining && (buf = join_buffer (joint, buf)) == NULL)
       return NULL;
+    /* The first buffer after a joint goes on from the last one's end: no
+     * discontinuity for downstream to resync on. */
+    if (joint->at_joint && GST_BUFFER_IS_DISCONT (buf)) {
+      buf = gst_buffer_make_writable (buf);
+      GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_DISCONT);
+    }
+    joint->at_joint = FALSE;
     note_buffer (joint, buf);
     return GST_MINI_OBJECT (buf);
   }

@@ -702,22 +702,27 @@ capture_clear (Capture * c)
 /* ------------------------------------------------------------------ */
 /* one file alone */
 
-/* "filesrc ! kitharadecode ! appsink": the samples, in F32. */
+/* "filesrc ! kitharadecode ! audioconvert ! appsink": the samples, in
+ * F32.  Converted as decodebin's are below: a decoder that can output
+ * several formats (mpg123audiodec) picks one against audioconvert in both
+ * (kitharadecode converts by itself for a downstream that takes F32 only,
+ * maybe from another of the decoder's formats). */
 static void
 decode_alone (const gchar * path, Capture * c)
 {
   GstElement *p = gst_pipeline_new (NULL);
   GstElement *src = gst_element_factory_make ("filesrc", NULL);
   GstElement *dec = gst_element_factory_make ("kitharadecode", NULL);
+  GstElement *convert = gst_element_factory_make ("audioconvert", NULL);
   GstElement *sink = gst_element_factory_make ("appsink", NULL);
   GstCaps *caps = gst_caps_from_string ("audio/x-raw,format=F32LE");
 
-  fail_unless (src && dec && sink);
+  fail_unless (src && dec && convert && sink);
   g_object_set (src, "location", path, NULL);
   g_object_set (sink, "caps", caps, NULL);
   gst_caps_unref (caps);
-  gst_bin_add_many (GST_BIN (p), src, dec, sink, NULL);
-  fail_unless (gst_element_link_many (src, dec, sink, NULL));
+  gst_bin_add_many (GST_BIN (p), src, dec, convert, sink, NULL);
+  fail_unless (gst_element_link_many (src, dec, convert, sink, NULL));
   capture_run (p, sink, c, NULL);
   gst_object_unref (p);
 }
@@ -1132,12 +1137,13 @@ play_deck (const gchar * path1, const gchar * path2, gboolean resample,
   GstElement *p = gst_pipeline_new (NULL);
   GstElement *src = gst_element_factory_make ("filesrc", NULL);
   GstElement *dec = gst_element_factory_make ("kitharadecode", "deck");
+  GstElement *convert = gst_element_factory_make ("audioconvert", NULL);
   GstElement *sink = gst_element_factory_make ("appsink", NULL);
   GstCaps *caps = gst_caps_from_string (sink_caps);
   gchar *uri = path2 ? gst_filename_to_uri (path2, NULL) : NULL;
   gchar *now = NULL;
 
-  fail_unless (src && dec && sink);
+  fail_unless (src && dec && convert && sink);
   g_object_set (src, "location", path1, NULL);
   if (uri) {
     g_object_set (dec, "next-uri", uri, NULL);
@@ -1151,11 +1157,15 @@ play_deck (const gchar * path1, const gchar * path2, gboolean resample,
   if (resample) {
     GstElement *rs = gst_element_factory_make ("kithararesample", NULL);
 
+    /* The resampler makes F32 itself, as resample_pushed () has it. */
     fail_unless (rs != NULL, "kithararesample is not built");
     gst_bin_add (GST_BIN (p), rs);
     fail_unless (gst_element_link_many (src, dec, rs, sink, NULL));
+    gst_object_unref (gst_object_ref_sink (convert));
   } else {
-    fail_unless (gst_element_link_many (src, dec, sink, NULL));
+    /* audioconvert: as in decode_alone () */
+    gst_bin_add (GST_BIN (p), convert);
+    fail_unless (gst_element_link_many (src, dec, convert, sink, NULL));
   }
   capture_run (p, sink, c, changes);
 
@@ -1613,6 +1623,80 @@ GST_START_TEST (test_gapless_rate_change_flac)
 
 GST_END_TEST;
 
+/* Both tracks at 44.1 kHz through "kithararesample ! 48 kHz": the
+ * resampler goes on across the joint (no drain, no fresh filter), so the
+ * output is sample for sample what it makes of the whole sine in one
+ * file.  A converter restarted at the joint would fade out and in there
+ * over its filter length. */
+static void
+check_gapless_same_rate_resampled (guint index)
+{
+  static const gchar *const resampler[] = { "kithararesample" };
+  static const gchar *const caps = "audio/x-raw,format=F32LE,rate=48000";
+  const Codec *codec = &codecs[index];
+  guint64 n1 = SPLIT (RATE_1), n2 = SECOND_PART (RATE_1);
+  GPtrArray *changes;
+  Part part[2], whole;
+  gchar *path[2], *whole_path;
+  Capture joined, alone;
+  guint i;
+
+  if (!have_codec (codec) || !have_elements (resampler, 1))
+    return;
+  part_init (&part[0], RATE_1, 0.0, 0, n1);
+  part_init (&part[1], RATE_1, 0.0, n1, n2);
+  part_init (&whole, RATE_1, 0.0, 0, n1 + n2);
+  for (i = 0; i < 2; i++) {
+    gchar *name = g_strdup_printf ("%s%s", i ? "2" : "", codec->file);
+
+    path[i] = encode_part (codec, &part[i], name);
+    g_free (name);
+  }
+  {
+    gchar *name = g_strdup_printf ("whole-%s", codec->file);
+
+    whole_path = encode_part (codec, &whole, name);
+    g_free (name);
+  }
+  changes = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_message_unref);
+  play_deck (whole_path, NULL, TRUE, caps, &alone, changes);
+  play_deck (path[0], path[1], TRUE, caps, &joined, changes);
+
+  g_print ("%s, 44.1 -> 48 kHz, both tracks at 44.1 kHz: %u frames out, "
+      "the whole file's %u\n", codec->name, joined.samples->len,
+      alone.samples->len);
+  fail_unless_equals_int (joined.samples->len, alone.samples->len);
+  fail_unless (memcmp (joined.samples->data, alone.samples->data,
+          alone.samples->len * sizeof (gdouble)) == 0,
+      "%s: the joined tracks resample otherwise than the whole file",
+      codec->name);
+
+  capture_clear (&joined);
+  capture_clear (&alone);
+  g_ptr_array_unref (changes);
+  for (i = 0; i < 2; i++) {
+    g_free (path[i]);
+    part_clear (&part[i]);
+  }
+  g_free (whole_path);
+  part_clear (&whole);
+}
+
+GST_START_TEST (test_gapless_same_rate_resampled_wav)
+{
+  check_gapless_same_rate_resampled (WAV);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_gapless_same_rate_resampled_flac)
+{
+  check_gapless_same_rate_resampled (FLAC);
+}
+
+GST_END_TEST;
+
 static Suite *
 kitharagapless_suite (void)
 {
@@ -1641,6 +1725,8 @@ kitharagapless_suite (void)
   tcase_add_test (tc, test_gapless_aac_avenc);
   tcase_add_test (tc, test_gapless_rate_change_wav);
   tcase_add_test (tc, test_gapless_rate_change_flac);
+  tcase_add_test (tc, test_gapless_same_rate_resampled_wav);
+  tcase_add_test (tc, test_gapless_same_rate_resampled_flac);
   return s;
 }
 

@@ -4,9 +4,12 @@
 Usage: check_decks.py EXAMPLE
 
 EXAMPLE is an executable, or a Python script run with this interpreter.
-It is run without files, so it plays its generated tones, and renders to
-a WAV file in a scratch directory.  What it must have written (the
-schedule below is the examples' own, kept in step with them):
+It is run twice, rendering to a WAV file in a scratch directory: without
+files, so it plays its generated tones, and with the same tones written
+as WAV files, deck 0's split in two at 3.3 s + 37 frames and given as
+"a.wav+b.wav", so that deck 0 plays them one after the other with no gap
+(next-uri).  What it must have written both times (the schedule below is
+the examples' own, kept in step with them):
 
   * deck 0, a 440 Hz tone of 8 s, from 0 s; its mids are killed at 4 s
     of the mix (the tone, in the mid band, drops);
@@ -15,13 +18,17 @@ schedule below is the examples' own, kept in step with them):
     its playback rate ramps linearly from 1.0 to 1.25 between 4 s and 5 s
     of its track, so it ends at 12 + 4 + ln(1.25) / 0.25 + 3 / 1.25 s and
     plays its tone at 1100 Hz after the ramp;
-  * 16-bit stereo at 48 kHz, as long as that to within one mixer block.
+  * 16-bit stereo at 48 kHz, as long as that to within one mixer block;
+  * with files, no trace of deck 0's joint: around it, no step and no
+    change of slope larger than the tone's own elsewhere.
 """
 
+import array
 import math
 import os
 import sys
 import tempfile
+import wave
 
 from wavcheck import (BLOCK, RATE, Checks, amplitude, read_left, rms, run,
                       window)
@@ -33,14 +40,64 @@ ABSENT = 0.001                  # ... and the most a missing tone may show
 LOUD = 0.05                     # RMS of a section where a deck plays
 
 
-def main():
-    checks = Checks()
-    check = checks.check
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "out.wav")
-        run([sys.argv[1], "--output", out])
-        left = read_left(out)
+TONES = (440, 660, 880)          # the examples' tones: 8 s at 44.1 kHz
+TONE_RATE = 44100
+TONE_FRAMES = 8 * TONE_RATE
+SPLIT = round(3.3 * TONE_RATE) + 37  # deck 0's joint, in its frames
 
+
+def write_tone(path, freq, first, last):
+    """Frames [first, last) of the examples' tone at @freq (half of full
+    scale, as audiotestsrc volume=0.5 makes it), 16-bit stereo."""
+    samples = array.array("h")
+    for i in range(first, last):
+        v = round(0.5 * 32767 * math.sin(2 * math.pi * freq * i / TONE_RATE))
+        samples.extend((v, v))
+    if sys.byteorder != "little":
+        samples.byteswap()
+    with wave.open(path, "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(TONE_RATE)
+        w.writeframes(samples.tobytes())
+
+
+def deck_files(tmp):
+    """The tones as files: deck 0's in two parts, played without a gap."""
+    parts = [os.path.join(tmp, n) for n in ("a.wav", "b.wav")]
+    write_tone(parts[0], TONES[0], 0, SPLIT)
+    write_tone(parts[1], TONES[0], SPLIT, TONE_FRAMES)
+    decks = ["+".join(parts)]
+    for freq in TONES[1:]:
+        path = os.path.join(tmp, "%d.wav" % freq)
+        write_tone(path, freq, 0, TONE_FRAMES)
+        decks.append(path)
+    return decks
+
+
+def largest(samples, order):
+    """The largest first (order 1) or second (order 2) difference."""
+    if order == 1:
+        return max(abs(b - a) for a, b in zip(samples, samples[1:]))
+    return max(abs(c - 2 * b + a)
+               for a, b, c in zip(samples, samples[1:], samples[2:]))
+
+
+def check_joint(check, left):
+    """Deck 0 plays alone around its joint: its tone goes on there as it
+    does elsewhere (the resampler and the EQ would spread a gap, a
+    repeated or a missing frame over a few samples, not hide it)."""
+    joint = SPLIT / TONE_RATE
+    near = window(left, joint - 0.01, joint + 0.01)
+    elsewhere = window(left, 1.0, 2.0)
+    for order, name in ((1, "step"), (2, "change of slope")):
+        got, own = largest(near, order), largest(elsewhere, order)
+        check(got <= own * 1.5 + 2 / 32768.0,
+              "deck 0's joint at %.4f s: largest %s %.5f, the tone's own "
+              "%.5f" % (joint, name, got, own))
+
+
+def check_mix(check, left):
     frames = len(left)
     check(abs(frames - LENGTH * RATE) <= BLOCK,
           "length %d frames (%.4f s), expected %.4f s" %
@@ -82,8 +139,21 @@ def main():
     drop = 20 * math.log10(before / max(after, 1e-9))
     check(drop > 10, "mids killed at 4 s: 440 Hz down %.1f dB" % drop)
 
-    checks.finish()
 
+
+def main():
+    checks = Checks()
+    for files in (False, True):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "out.wav")
+            run([sys.argv[1], "--output", out] +
+                (deck_files(tmp) if files else []))
+            left = read_left(out)
+        print("With files (deck 0: two, no gap):" if files else "Tones:")
+        check_mix(checks.check, left)
+        if files:
+            check_joint(checks.check, left)
+    checks.finish()
 
 if __name__ == "__main__":
     main()
