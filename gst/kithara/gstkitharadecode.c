@@ -276,6 +276,11 @@ next_track_failed (GstKitharaDecode * self)
     gst_message_unref (error);
   }
   drop_next (self);
+  /* Used up, as a next track that played. */
+  GST_OBJECT_LOCK (self);
+  g_clear_pointer (&self->next_uri, g_free);
+  GST_OBJECT_UNLOCK (self);
+  g_object_notify (G_OBJECT (self), "next-uri");
 }
 
 /* The playing track ended and a next one is there: it takes over, its
