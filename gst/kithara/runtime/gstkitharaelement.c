@@ -78,13 +78,6 @@ typedef struct
   GMutex registration_lock;
   gboolean wants_worker;        /* between READY_TO_PAUSED and back */
   gboolean registered;
-  /* Counts the stops (PAUSED_TO_READY), atomic; the tick notes it when
-   * it starts.  A tick that outlives a stop (another worker stopped the
-   * element, and did not wait for it) pushes nothing more: the src pad
-   * may be active again by then, for a new stream that has not started
-   * yet. */
-  gint stops;
-  gint tick_stops;              /* the tick's own */
 
   /* Inlets a subclass made for pads of its own (request pads), kept at
    * the element's limits.  Under the object lock. */
@@ -321,10 +314,7 @@ static KitharaTickResult
 node_tick (KitharaNode * node, gpointer user_data)
 {
   GstKitharaElement *self = user_data;
-  KitharaTickResult result;
-
-  PRIV (self)->tick_stops = g_atomic_int_get (&PRIV (self)->stops);
-  result = GST_KITHARA_ELEMENT_GET_CLASS (self)->tick (self);
+  KitharaTickResult result = GST_KITHARA_ELEMENT_GET_CLASS (self)->tick (self);
 
   /* Produced ahead of the clock and batched in the exit: out it goes once
    * the node stops producing. */
@@ -340,24 +330,9 @@ node_tick (KitharaNode * node, gpointer user_data)
  * Pushes @buf downstream from the tick: to the next kithara element's
  * inlet directly, or through the src pad's exit when its peer may block.
  */
-/* Whether this is a tick of ours that started before the element was
- * last stopped: what it would push belongs to the stream that ended. */
-static gboolean
-tick_outlived_stop (GstKitharaElement * self)
-{
-  GstKitharaElementPrivate *priv = PRIV (self);
-
-  return kithara_node_get_current () == priv->node &&
-      priv->tick_stops != g_atomic_int_get (&priv->stops);
-}
-
 GstFlowReturn
 gst_kithara_element_push (GstKitharaElement * self, GstBuffer * buf)
 {
-  if (tick_outlived_stop (self)) {
-    gst_buffer_unref (buf);
-    return GST_FLOW_FLUSHING;
-  }
   return kithara_outlet_push (PRIV (self)->outlet, buf);
 }
 
@@ -379,10 +354,6 @@ gst_kithara_element_push_query (GstKitharaElement * self, GstQuery * query)
     kithara_stream_query_done (query, TRUE);
     return;
   }
-  if (tick_outlived_stop (self)) {
-    kithara_stream_query_done (query, FALSE);
-    return;
-  }
   kithara_outlet_push_query (priv->outlet, query);
 }
 
@@ -401,10 +372,6 @@ gst_kithara_element_push_event (GstKitharaElement * self, GstEvent * event)
   if (priv->srcpad == NULL) {
     gst_event_unref (event);    /* a sink: nothing downstream */
     return TRUE;
-  }
-  if (tick_outlived_stop (self)) {
-    gst_event_unref (event);
-    return FALSE;
   }
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_START:
@@ -1027,9 +994,7 @@ gst_kithara_element_change_state (GstElement * element,
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       /* Release a blocked upstream thread (it holds its stream lock, which
        * pad deactivation needs), then no tick may start any more (one
-       * running on a worker finishes without us waiting for it there, and
-       * pushes nothing more). */
-      g_atomic_int_inc (&priv->stops);
+       * running on a worker finishes without us waiting for it there). */
       kithara_inlet_set_active (priv->inlet, FALSE);
       /* A start_control still to come adds nothing now. */
       g_mutex_lock (&priv->registration_lock);
