@@ -74,16 +74,12 @@ count_at (GstElement * pipeline, const gchar * element, const gchar * pad,
 }
 
 /* A tick that waits in a stock element lasts as long as what it waits
- * for (a buffer's duration in a syncing sink, for ever in preroll); one
- * that was merely preempted on a loaded machine loses a few milliseconds.
- * Only ticks of at least this long count as blocked.  Under a sanitizer,
- * a preempted tick of slowed code can take that long: there only a wait
- * of a second (a preroll) counts. */
-#ifdef KITHARA_CHECK_SANITIZED
+ * for: in a prerolling sink, until the state changes (seconds, or for
+ * ever: the other chains on the worker stop, and the test times out).
+ * One that was merely preempted on a busy machine can lose a hundred
+ * milliseconds and more (seen with a whole sanitizer suite running
+ * beside it).  Only ticks of a second or more count as blocked. */
 #define BLOCKED_TICK GST_SECOND
-#else
-#define BLOCKED_TICK (100 * GST_MSECOND)
-#endif
 
 /* Runs @p to EOS (no error allowed) and returns how many of its ticks
  * were reported (kithara-slow-tick) as lasting BLOCKED_TICK or more. */
