@@ -95,6 +95,10 @@ struct _GstKitharaDecode
   GstClockTime ready_waiting;   /* pushed since readiness was armed */
   GstClockTime next_prepared;   /* of the next track, decoded ahead */
 
+  /* The playing track's capture pad, for upstream events from any thread
+   * (QOS, reconfigure): under the object lock. */
+  GstPad *capture_pad;
+
   /* Properties, under the object lock. */
   gint audio_stream;
   gchar *next_uri;
@@ -161,6 +165,20 @@ count_ready (GstKitharaDecode * self, GstBuffer * buf)
   GST_OBJECT_UNLOCK (self);
   if (reached)
     post_ready (self);
+}
+
+/* The playing track changed (or went): so does the pad for upstream
+ * events. */
+static void
+track_changed (GstKitharaDecode * self)
+{
+  GstPad *pad = self->track ? gst_object_ref (self->track->capture_pad) :
+      NULL;
+
+  GST_OBJECT_LOCK (self);
+  gst_object_replace ((GstObject **) & self->capture_pad, (GstObject *) pad);
+  GST_OBJECT_UNLOCK (self);
+  gst_clear_object (&pad);
 }
 
 /* ------------------------------------------------------------------ */
@@ -294,6 +312,7 @@ change_track (GstKitharaDecode * self)
 
   self->track = g_steal_pointer (&self->next);
   kithara_decode_chain_set_flush_func (self->track, pass_flush, self);
+  track_changed (self);
   kithara_decode_chain_free (old);
   uri = g_strdup (self->track->uri);
   GST_OBJECT_LOCK (self);
@@ -346,6 +365,7 @@ build_chain (GstKitharaDecode * self)
   if (self->track == NULL)
     return FALSE;
   kithara_decode_chain_set_flush_func (self->track, pass_flush, self);
+  track_changed (self);
   return TRUE;
 }
 
@@ -354,6 +374,7 @@ destroy_chain (GstKitharaDecode * self)
 {
   drop_next (self);
   g_clear_pointer (&self->track, kithara_decode_chain_free);
+  track_changed (self);
 }
 
 /* Back to a fresh stream, from the first track: the chain of a track
@@ -367,6 +388,7 @@ reset_chain (gpointer user_data)
   drop_next (self);
   if (self->track && self->track->uri) {
     g_clear_pointer (&self->track, kithara_decode_chain_free);
+    track_changed (self);
     build_chain (self);
   }
   if (self->track)
@@ -562,9 +584,19 @@ gst_kithara_decode_src_event (GstKitharaElement * base, GstEvent * event)
   gboolean res;
 
   if (GST_EVENT_TYPE (event) != GST_EVENT_SEEK) {
-    kithara_node_lock_tick (node);
-    res = self->track && kithara_decode_chain_send_event (self->track, event);
-    kithara_node_unlock_tick (node);
+    GstPad *capture;
+
+    /* Not under the tick lock: the thread may be a worker (an element
+     * downstream renegotiating in its tick). */
+    GST_OBJECT_LOCK (self);
+    capture = self->capture_pad ? gst_object_ref (self->capture_pad) : NULL;
+    GST_OBJECT_UNLOCK (self);
+    if (capture == NULL) {
+      gst_event_unref (event);
+      return FALSE;
+    }
+    res = gst_pad_push_event (capture, event);
+    gst_object_unref (capture);
     return res;
   }
 
