@@ -627,6 +627,11 @@ GST_START_TEST (test_stress)
   g_cond_signal (&watch_cond);
   g_mutex_unlock (&watch_lock);
   g_thread_join (dog);
+  /* An exit's task stopped from a worker is not joined there: its thread
+   * may still be leaving (posting its last stream-status message, with a
+   * reference to its pad and element) when the leaks tracer looks at
+   * exit.  Wait for every task thread. */
+  gst_task_cleanup_all ();
 
   g_print ("stress: %d pipelines, %d actions: %d state changes, %d seeks, "
       "%d pads requested, %d released, %d property changes, %d stats reads; "
