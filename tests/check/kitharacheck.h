@@ -90,6 +90,20 @@ kc_count_threads (void)
   return n;
 }
 
+/* Fails if @msg is an error, saying where it came from and why. */
+static inline void
+kc_fail_on_error (GstMessage * msg)
+{
+  GError *err = NULL;
+  gchar *dbg = NULL;
+
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR)
+    return;
+  gst_message_parse_error (msg, &err, &dbg);
+  fail ("error from %s: %s (%s)", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
+      err->message, dbg ? dbg : "");
+}
+
 /* Waits for EOS or an error and fails on an error. */
 static inline void
 kc_wait_eos (GstElement * pipeline)
@@ -97,14 +111,7 @@ kc_wait_eos (GstElement * pipeline)
   GstMessage *msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipeline),
       GST_CLOCK_TIME_NONE, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
 
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-    GError *err = NULL;
-    gchar *dbg = NULL;
-
-    gst_message_parse_error (msg, &err, &dbg);
-    fail ("error from %s: %s (%s)", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
-        err->message, dbg ? dbg : "");
-  }
+  kc_fail_on_error (msg);
   gst_message_unref (msg);
 }
 

@@ -844,18 +844,6 @@ parse_landing (GstMessage * msg, Landing * l)
   return TRUE;
 }
 
-static void
-fail_on_error (GstMessage * msg)
-{
-  GError *err = NULL;
-
-  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR)
-    return;
-  gst_message_parse_error (msg, &err, NULL);
-  fail ("error from %s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
-      err->message);
-}
-
 /* Waits for the next landing message (other messages are dropped). */
 static void
 wait_landing (GstElement * p, Landing * l)
@@ -865,7 +853,7 @@ wait_landing (GstElement * p, Landing * l)
         GST_CLOCK_TIME_NONE, GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR);
     gboolean found;
 
-    fail_on_error (msg);
+    kc_fail_on_error (msg);
     found = parse_landing (msg, l);
     gst_message_unref (msg);
     if (found)
@@ -897,7 +885,7 @@ landings_until_eos (GstElement * p)
     msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (p),
         GST_CLOCK_TIME_NONE, GST_MESSAGE_ELEMENT | GST_MESSAGE_EOS |
         GST_MESSAGE_ERROR);
-    fail_on_error (msg);
+    kc_fail_on_error (msg);
     if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS)
       break;
     if (parse_landing (msg, &l))

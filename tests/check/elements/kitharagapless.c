@@ -295,19 +295,6 @@ ideal_step (gint rate)
 /* ------------------------------------------------------------------ */
 /* encoding */
 
-static void
-fail_on_error (GstMessage * msg)
-{
-  GError *err = NULL;
-  gchar *dbg = NULL;
-
-  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR)
-    return;
-  gst_message_parse_error (msg, &err, &dbg);
-  fail ("error from %s: %s (%s)", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
-      err->message, dbg ? dbg : "");
-}
-
 /* Waits for EOS, failing on an error or after WAIT_SECONDS; element
  * messages named kithara-track-changed go to @changes (if not NULL). */
 static void
@@ -324,7 +311,7 @@ wait_eos (GstElement * p, GPtrArray * changes)
       msg = gst_bus_timed_pop_filtered (bus, left * GST_USECOND,
           GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
     fail_unless (msg != NULL, "no EOS within %d s", WAIT_SECONDS);
-    fail_on_error (msg);
+    kc_fail_on_error (msg);
     if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
       gst_message_unref (msg);
       break;

@@ -339,19 +339,6 @@ capture_at (Capture * c, guint frame, guint channel)
 /* The application's loop */
 
 static void
-fail_on_error (GstMessage * msg)
-{
-  GError *err = NULL;
-  gchar *dbg = NULL;
-
-  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR)
-    return;
-  gst_message_parse_error (msg, &err, &dbg);
-  fail ("error from %s: %s (%s)", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
-      err->message, dbg ? dbg : "");
-}
-
-static void
 seek_loop (GstElement * p, const Loop * l, GstSeekFlags flags)
 {
   GstEvent *seek = gst_event_new_seek (1.0, GST_FORMAT_TIME,
@@ -437,7 +424,7 @@ play_loop (GstElement * p, const Loop * l, guint n_loops, LoopStart how,
     GstFormat format;
     gint64 position;
 
-    fail_on_error (msg);
+    kc_fail_on_error (msg);
     if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
       gst_message_unref (msg);
       break;
