@@ -23,15 +23,13 @@ the examples' own, kept in step with them):
     change of slope larger than the tone's own elsewhere.
 """
 
-import array
 import math
 import os
 import sys
 import tempfile
-import wave
 
 from wavcheck import (BLOCK, RATE, Checks, amplitude, read_left, rms, run,
-                      window)
+                      window, write_stereo)
 
 LENGTH = 12 + 4 + math.log(1.25) / 0.25 + 3 / 1.25
 
@@ -49,17 +47,11 @@ SPLIT = round(3.3 * TONE_RATE) + 37  # deck 0's joint, in its frames
 def write_tone(path, freq, first, last):
     """Frames [first, last) of the examples' tone at @freq (half of full
     scale, as audiotestsrc volume=0.5 makes it), 16-bit stereo."""
-    samples = array.array("h")
+    frames = []
     for i in range(first, last):
         v = round(0.5 * 32767 * math.sin(2 * math.pi * freq * i / TONE_RATE))
-        samples.extend((v, v))
-    if sys.byteorder != "little":
-        samples.byteswap()
-    with wave.open(path, "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(TONE_RATE)
-        w.writeframes(samples.tobytes())
+        frames.append((v, v))
+    write_stereo(path, frames, TONE_RATE)
 
 
 def deck_files(tmp):

@@ -28,9 +28,8 @@ import os
 import subprocess
 import sys
 import tempfile
-import wave
 
-from wavcheck import RATE, Checks, run
+from wavcheck import RATE, Checks, run, write_stereo
 
 LOOPS = 3
 
@@ -40,17 +39,6 @@ def sine(frames, freq, rate):
     return [(round(12000 * math.sin(2 * math.pi * freq * i / rate)),
              round(-9000 * math.sin(2 * math.pi * freq * i / rate)))
             for i in range(frames)]
-
-
-def write(path, frames, rate):
-    samples = array.array("h", [v for frame in frames for v in frame])
-    if sys.byteorder != "little":
-        samples.byteswap()
-    with wave.open(path, "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(samples.tobytes())
 
 
 def read(path):
@@ -67,7 +55,7 @@ def resampled(tmp, frames, rate):
     """What kithararesample makes of @frames in one file, as the example
     writes it."""
     src, out = os.path.join(tmp, "whole.wav"), os.path.join(tmp, "whole.pcm")
-    write(src, frames, rate)
+    write_stereo(src, frames, rate)
     subprocess.run(
         ["gst-launch-1.0", "-q", "filesrc", "location=" + src, "!",
          "wavparse", "!", "kithararesample", "!", "audio/x-raw,rate=48000",
@@ -86,8 +74,8 @@ def check_run(check, example, how, rate):
     played = track[:loop] * LOOPS + track[loop:] + after
     with tempfile.TemporaryDirectory() as tmp:
         paths = [os.path.join(tmp, n) for n in ("out.pcm", "a.wav", "b.wav")]
-        write(paths[1], track, rate)
-        write(paths[2], after, rate)
+        write_stereo(paths[1], track, rate)
+        write_stereo(paths[2], after, rate)
         out = run([example] + how + ["--loops", str(LOOPS), "--beats", "4",
                                      "--bpm", "120"] + paths)
         got = read(paths[0])

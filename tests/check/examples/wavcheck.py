@@ -1,5 +1,5 @@
-"""Helpers of the example checks: run an example, read and measure the
-WAV file it wrote.  Plain Python (no PyGObject), so that the C examples
+"""Helpers of the example checks: write the WAV files an example plays,
+run it, read and measure the WAV file it wrote.  Plain Python (no PyGObject), so that the C examples
 are checked in sanitizer builds too."""
 
 import array
@@ -46,6 +46,18 @@ def run(cmd):
         if complaint in proc.stderr:
             sys.exit("%s: %s in its standard error" % (cmd, complaint))
     return proc.stdout
+
+
+def write_stereo(path, frames, rate):
+    """A 16-bit stereo WAV file of @frames, (left, right) pairs."""
+    samples = array.array("h", [v for frame in frames for v in frame])
+    if sys.byteorder != "little":
+        samples.byteswap()
+    with wave.open(path, "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.tobytes())
 
 
 def read_left(path):
