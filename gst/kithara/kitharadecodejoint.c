@@ -66,6 +66,18 @@ kithara_decode_joint_flushed (KitharaDecodeJoint * joint)
   joint->out_end = GST_CLOCK_TIME_NONE;
 }
 
+/* @seg as a segment event in place of @event (transfer full), with its
+ * seqnum. */
+static GstEvent *
+replace_segment (GstEvent * event, const GstSegment * seg)
+{
+  GstEvent *out = gst_event_new_segment (seg);
+
+  gst_event_set_seqnum (out, gst_event_get_seqnum (event));
+  gst_event_unref (event);
+  return out;
+}
+
 /* The running time where the output ended (within its segment), or
  * NONE. */
 static GstClockTime
@@ -86,7 +98,6 @@ following_segment (KitharaDecodeJoint * joint, GstEvent * event)
 {
   GstClockTime end = end_running_time (joint);
   GstSegment seg;
-  GstEvent *out;
 
   gst_event_copy_segment (event, &seg);
   if (!GST_CLOCK_TIME_IS_VALID (end) || seg.format != GST_FORMAT_TIME ||
@@ -94,10 +105,7 @@ following_segment (KitharaDecodeJoint * joint, GstEvent * event)
     return event;
   seg.base = end;
   joint->at_joint = TRUE;
-  out = gst_event_new_segment (&seg);
-  gst_event_set_seqnum (out, gst_event_get_seqnum (event));
-  gst_event_unref (event);
-  return out;
+  return replace_segment (event, &seg);
 }
 
 /* The segment that continues the output with @track's data. */
@@ -107,7 +115,6 @@ continuing_segment (KitharaDecodeJoint * joint, GstEvent * event)
   GstClockTime at = kithara_decode_joint_end (joint);
   guint64 base = 0;
   GstSegment seg;
-  GstEvent *out;
 
   if (joint->out.format == GST_FORMAT_TIME &&
       gst_segment_to_running_time_full (&joint->out, GST_FORMAT_TIME, at,
@@ -124,11 +131,7 @@ continuing_segment (KitharaDecodeJoint * joint, GstEvent * event)
   if (GST_CLOCK_TIME_IS_VALID (joint->track.stop))
     seg.stop = at + (joint->track.stop - joint->track.start);
   seg.duration = joint->track.duration;
-
-  out = gst_event_new_segment (&seg);
-  gst_event_set_seqnum (out, gst_event_get_seqnum (event));
-  gst_event_unref (event);
-  return out;
+  return replace_segment (event, &seg);
 }
 
 /* A buffer of a joined track: clipped to the track's segment, then moved
