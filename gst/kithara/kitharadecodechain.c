@@ -856,14 +856,10 @@ feed_eos (KitharaDecodeChain * chain)
   release_eos (chain);
 }
 
-/**
- * kithara_decode_chain_fail:
- *
- * Posts the error that @ret means (unless the chain already failed) and
- * makes the chain failed.
- */
-void
-kithara_decode_chain_fail (KitharaDecodeChain * chain, GstFlowReturn ret)
+/* Posts the error that @ret means (unless the chain already failed) and
+ * makes the chain failed. */
+static void
+chain_fail (KitharaDecodeChain * chain, GstFlowReturn ret)
 {
   if (ret == GST_FLOW_NOT_LINKED) {
     no_stream_found (chain);
@@ -891,7 +887,7 @@ fed (KitharaDecodeChain * chain, GstFlowReturn ret, gboolean * progress)
       *progress = TRUE;
       return GST_FLOW_OK;
     default:
-      kithara_decode_chain_fail (chain, ret);
+      chain_fail (chain, ret);
       return ret;
   }
 }

@@ -65,8 +65,6 @@ void kithara_decode_chain_start (KitharaDecodeChain * chain,
 void kithara_decode_chain_reset (KitharaDecodeChain * chain);
 GstFlowReturn kithara_decode_chain_step (KitharaDecodeChain * chain,
     gboolean * progress);
-void kithara_decode_chain_fail (KitharaDecodeChain * chain,
-    GstFlowReturn ret);
 GstMiniObject *kithara_decode_chain_pop (KitharaDecodeChain * chain);
 void kithara_decode_chain_clear_out (KitharaDecodeChain * chain,
     gboolean keep_sticky);
