@@ -496,4 +496,4 @@ kithara_contract_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (kithara_contract);
+KITHARA_CHECK_MAIN (kithara_contract);

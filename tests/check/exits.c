@@ -577,4 +577,4 @@ kithara_exits_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (kithara_exits);
+KITHARA_CHECK_MAIN (kithara_exits);

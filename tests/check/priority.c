@@ -516,4 +516,4 @@ priority_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (priority);
+KITHARA_CHECK_MAIN (priority);

@@ -1220,4 +1220,4 @@ kithara_runtime_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (kithara_runtime);
+KITHARA_CHECK_MAIN (kithara_runtime);

@@ -600,5 +600,5 @@ main (int argc, char **argv)
   g_setenv (KITHARA_CONTEXTS_ENV, ENV_SPEC, TRUE);
   gst_check_init (&argc, &argv);
   s = scheduler_suite ();
-  return gst_check_run_suite (s, "scheduler", __FILE__);
+  return kc_exit_status (gst_check_run_suite (s, "scheduler", __FILE__));
 }

@@ -660,4 +660,4 @@ kithara_stress_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (kithara_stress);
+KITHARA_CHECK_MAIN (kithara_stress);

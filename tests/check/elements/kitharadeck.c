@@ -407,4 +407,4 @@ kitharadeck_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (kitharadeck);
+KITHARA_CHECK_MAIN (kitharadeck);

@@ -1757,4 +1757,4 @@ kitharadecode_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (kitharadecode);
+KITHARA_CHECK_MAIN (kitharadecode);

@@ -21,6 +21,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "../kitharacheck.h"
+
 #define RATE 48000
 #define CHUNK 480               /* frames per pushed buffer: 10 ms */
 #define MAX_CHANNELS 8
@@ -1381,4 +1383,4 @@ kitharaeq_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (kitharaeq);
+KITHARA_CHECK_MAIN (kitharaeq);

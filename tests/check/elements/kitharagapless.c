@@ -1729,4 +1729,4 @@ kitharagapless_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (kitharagapless);
+KITHARA_CHECK_MAIN (kitharagapless);

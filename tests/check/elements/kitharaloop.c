@@ -958,4 +958,4 @@ kitharaloop_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (kitharaloop);
+KITHARA_CHECK_MAIN (kitharaloop);

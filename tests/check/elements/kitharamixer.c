@@ -1066,4 +1066,4 @@ kitharamixer_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (kitharamixer);
+KITHARA_CHECK_MAIN (kitharamixer);

@@ -382,4 +382,4 @@ kitharamixer_stream_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (kitharamixer_stream);
+KITHARA_CHECK_MAIN (kitharamixer_stream);

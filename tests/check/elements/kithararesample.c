@@ -1328,4 +1328,4 @@ kithararesample_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (kithararesample);
+KITHARA_CHECK_MAIN (kithararesample);

@@ -571,4 +571,4 @@ kitharasink_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (kitharasink);
+KITHARA_CHECK_MAIN (kitharasink);

@@ -17,8 +17,7 @@
 #ifndef __KITHARA_PEER_H__
 #define __KITHARA_PEER_H__
 
-#include <gst/check/gstcheck.h>
-#include <string.h>
+#include "../kitharacheck.h"
 
 #ifdef PEER_STOCK
 #define PEER_ELEMENT(kithara, stock) stock
@@ -69,7 +68,7 @@ peer_run (Suite * suite, const gchar * name, const PeerSkip * skips)
     /* A selection: which of the skips ran is not known here. */
     g_print ("peer %s (%s): %d scenarios selected, %d failed\n", name,
         PEER_BUILD, total, failed);
-    return failed != 0;
+    return kc_exit_status (failed);
   }
 #ifndef PEER_STOCK
   for (; skips->test; skips++)
@@ -78,7 +77,7 @@ peer_run (Suite * suite, const gchar * name, const PeerSkip * skips)
   g_print ("peer %s (%s): %d scenarios, %d passed, %d skipped by design, "
       "%d failed\n", name, PEER_BUILD, total, total - skipped - failed,
       skipped, failed);
-  return failed != 0;
+  return kc_exit_status (failed);
 }
 
 #define PEER_CHECK_MAIN(name, skips)                    \
