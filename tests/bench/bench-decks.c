@@ -29,8 +29,9 @@
  * decks' decoding, EQ, resampling and mixing with no pipeline around them,
  * in one thread on 10 ms blocks, as thread CPU time per second of audio.
  * kithara/floor and stock/floor say how much CPU each side spends beyond
- * what the work itself costs (the floor has kithara's EQ and resampler;
- * stock's are other kernels).
+ * what the work itself costs (the floor has kithara's EQ and the
+ * resampling engine kithara runs, libsamplerate or GstAudioResampler as
+ * the gstreamer engine sets it up; stock's are other kernels).
  */
 #include <gst/gst.h>
 #include <gst/base/gstbasesink.h>
@@ -46,6 +47,7 @@
 #include <samplerate.h>
 #include <time.h>
 #include "kitharabiquad.h"
+#include "kitharasrc-gstaudio.h"
 #endif
 
 #define CAPS "audio/x-raw,format=F32LE,rate=48000,channels=2"
@@ -593,7 +595,9 @@ typedef struct
   float *in;                    /* decoded, not yet filtered */
   gsize in_pos, in_len, in_alloc;       /* frames */
   KitharaBiquadBank *eq;
-  SRC_STATE *src;               /* NULL at 48 kHz: nothing to resample */
+  /* At 48 kHz neither: nothing to resample. */
+  SRC_STATE *src;               /* libsamplerate */
+  GstAudioResampler *resampler; /* the gstreamer engine (F32) */
   float *out;                   /* resampled, not yet mixed */
   gsize out_len, out_alloc;
 } FloorDeck;
@@ -704,12 +708,62 @@ floor_decode (FloorDeck * d, GPtrArray * frames)
   return TRUE;
 }
 
+/* The resampler of the engine kithara runs, at sinc-fastest. */
+static gboolean
+floor_resampler_init (FloorDeck * d, gint rate)
+{
+  GstAudioResamplerMethod method;
+  GstAudioFormat format;
+  GstStructure *options;
+  int err;
+
+  if (g_strcmp0 (opt_engine, "gstreamer") != 0)
+    return (d->src = src_new (SRC_SINC_FASTEST, 2, &err)) != NULL;
+  options = kithara_src_gstaudio_options (KITHARA_SRC_SINC_FASTEST, rate,
+      48000, &method, &format);
+  /* The engine runs sinc-fastest on the floats themselves. */
+  if (format == GST_AUDIO_FORMAT_F32)
+    d->resampler = gst_audio_resampler_new (method,
+        GST_AUDIO_RESAMPLER_FLAG_NONE, format, 2, rate, 48000, options);
+  gst_structure_free (options);
+  return d->resampler != NULL;
+}
+
+/* Resamples @frames of @x onto the end of d->out. */
+static gboolean
+floor_resample (FloorDeck * d, float *x, gsize frames, gint rate)
+{
+  SRC_DATA sd = { 0 };
+
+  if (d->resampler) {
+    gsize n = gst_audio_resampler_get_out_frames (d->resampler, frames);
+    gpointer in_planes[1], out_planes[1];
+
+    in_planes[0] = x;
+    out_planes[0] = d->out + d->out_len * 2;
+    if (d->out_len + n > d->out_alloc)
+      return FALSE;
+    gst_audio_resampler_resample (d->resampler, in_planes, frames,
+        out_planes, n);
+    d->out_len += n;
+    return TRUE;
+  }
+  sd.data_in = x;
+  sd.input_frames = frames;
+  sd.data_out = d->out + d->out_len * 2;
+  sd.output_frames = d->out_alloc - d->out_len;
+  sd.src_ratio = 48000.0 / rate;
+  if (src_process (d->src, &sd) != 0)
+    return FALSE;
+  d->out_len += sd.output_frames_gen;
+  return TRUE;
+}
+
 static gboolean
 floor_deck_init (FloorDeck * d, GPtrArray * frames, GstCaps * caps,
     const KitharaBiquadParams * bands, gint rate)
 {
   guint i;
-  int err;
 
   d->dec = gst_harness_new ("flacdec");
   gst_harness_set_sink_caps_str (d->dec, "audio/x-raw,format=S16LE");
@@ -726,7 +780,7 @@ floor_deck_init (FloorDeck * d, GPtrArray * frames, GstCaps * caps,
     kithara_biquad_bank_set_band (d->eq, i, &bands[i]);
   kithara_biquad_bank_reset (d->eq);
 
-  if (rate != 48000 && (d->src = src_new (SRC_SINC_FASTEST, 2, &err)) == NULL)
+  if (rate != 48000 && !floor_resampler_init (d, rate))
     return FALSE;
   d->out_alloc = 4 * OUT_FRAMES;
   d->out = g_new (float, d->out_alloc * 2);
@@ -741,6 +795,8 @@ floor_deck_clear (FloorDeck * d)
   kithara_biquad_bank_free (d->eq);
   if (d->src)
     src_delete (d->src);
+  if (d->resampler)
+    gst_audio_resampler_free (d->resampler);
   g_free (d->in);
   g_free (d->out);
 }
@@ -751,7 +807,6 @@ static const float *
 floor_deck_block (FloorDeck * d, GPtrArray * frames, gint rate)
 {
   guint in_frames = rate / BLOCKS_PER_S;
-  SRC_DATA sd = { 0 };
   float *x;
 
   do {
@@ -763,16 +818,10 @@ floor_deck_block (FloorDeck * d, GPtrArray * frames, gint rate)
     /* as kitharaeq does */
     if (!kithara_biquad_bank_is_bypassed (d->eq))
       kithara_biquad_bank_process_f32 (d->eq, x, in_frames);
-    if (d->src == NULL)
+    if (d->src == NULL && d->resampler == NULL)
       return x;
-    sd.data_in = x;
-    sd.input_frames = in_frames;
-    sd.data_out = d->out + d->out_len * 2;
-    sd.output_frames = d->out_alloc - d->out_len;
-    sd.src_ratio = 48000.0 / rate;
-    if (src_process (d->src, &sd) != 0)
+    if (!floor_resample (d, x, in_frames, rate))
       return NULL;
-    d->out_len += sd.output_frames_gen;
   } while (d->out_len < OUT_FRAMES);
   return d->out;
 }
@@ -795,7 +844,7 @@ floor_run_blocks (FloorDeck * decks, guint n, GPtrArray * frames, gint rate,
     for (i = 0; i < n; i++) {
       FloorDeck *d = &decks[i];
 
-      if (d->src) {
+      if (d->src || d->resampler) {
         d->out_len -= OUT_FRAMES;
         memmove (d->out, d->out + OUT_FRAMES * 2,
             d->out_len * 2 * sizeof (float));

@@ -9,7 +9,9 @@
  * converted beforehand; each block's output in one block's room, and the
  * SNR from another run), (b) the element on each engine in
  * "appsrc ! kithararesample ! appsink" minus the same pipeline with
- * identity; then (c) audioresample at quality 0, 4, 6 and 10.  Each with
+ * kithararesample at equal rates (the worker's hand-off, printed apart);
+ * then (c) audioresample at quality 0, 4, 6 and 10 minus the pipeline
+ * with identity.  Each with
  * the SNR it reaches on a 1 kHz sine (fit of a sine at the output rate,
  * edges skipped).  Medians of 5 runs.
  */
@@ -163,6 +165,17 @@ gstaudio_run (const gfloat * in, guint in_rate, guint out_rate,
   return after.cpu_s - before.cpu_s;
 }
 
+/* The sample format the gstreamer engine runs @quality in. */
+static const gchar *
+gstaudio_format_name (KitharaSrcQuality quality)
+{
+  GstAudioFormat format;
+
+  gst_structure_free (kithara_src_gstaudio_options (quality, 44100, 48000,
+          NULL, &format));
+  return gst_audio_format_to_string (format);
+}
+
 static GstFlowReturn
 collect (GstAppSink * sink, gpointer user_data)
 {
@@ -185,8 +198,7 @@ pipeline_cpu (const gfloat * in, guint in_rate, guint out_rate,
   gchar *desc = g_strdup_printf ("appsrc name=src format=time block=true "
       "max-bytes=65536 caps=audio/x-raw,format=F32LE,layout=interleaved,"
       "channels=2,rate=%u ! %s ! audio/x-raw,rate=%u ! appsink name=sink "
-      "sync=false", in_rate, element, g_str_equal (element, "identity") ?
-      in_rate : out_rate);
+      "sync=false", in_rate, element, out_rate);
   GstElement *p = gst_parse_launch (desc, NULL);
   GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
   GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
@@ -264,15 +276,26 @@ run_direction (guint in_rate, guint out_rate)
   };
   static const gint stock_qualities[] = { 0, 4, 6, 10 };
   gfloat *in = make_sine (in_rate, in_rate * SECONDS);
-  gdouble blocks = SECONDS * 100, base[REPEATS], v[REPEATS], b, snr;
+  gdouble blocks = SECONDS * 100, base[REPEATS], v[REPEATS], b, kb, snr;
   guint q, i;
 
+  /* The stock rows run in appsrc's thread, as identity does.  A kithara
+   * element takes each buffer onto the worker and out through an exit to
+   * appsink: that hand-off, the same for every kithara element, is the
+   * scheduler's cost (bench-tick-overhead, bench-live-streams), measured
+   * here with kithararesample at equal rates (it passes buffers through)
+   * and taken off the kithararesample rows. */
   for (i = 0; i < REPEATS; i++)
-    base[i] = pipeline_cpu (in, in_rate, out_rate, "identity", NULL);
+    base[i] = pipeline_cpu (in, in_rate, in_rate, "identity", NULL);
   b = bench_median (base, REPEATS);
+  for (i = 0; i < REPEATS; i++)
+    base[i] = pipeline_cpu (in, in_rate, in_rate, "kithararesample", NULL);
+  kb = bench_median (base, REPEATS);
 
   g_print ("%u -> %u Hz, stereo F32, 10 ms blocks\n", in_rate, out_rate);
   g_print ("  %-57s %9s %9s %8s\n", "", "us/block", "vs raw", "SNR dB");
+  g_print ("  %-57s %9.2f\n", "(worker hand-off: kithararesample at equal "
+      "rates - identity)", (kb - b) / blocks * 1e6);
   for (q = 0; q < G_N_ELEMENTS (qualities); q++) {
     gchar *label, *element;
     gdouble raw;
@@ -287,7 +310,7 @@ run_direction (guint in_rate, guint out_rate)
     g_free (label);
     element = g_strdup_printf ("kithararesample engine=libsamplerate "
         "quality=%s", qualities[q].nick);
-    print_row (element, element_us (in, in_rate, out_rate, element, b,
+    print_row (element, element_us (in, in_rate, out_rate, element, kb,
             &snr), raw, snr);
     g_free (element);
 
@@ -295,13 +318,13 @@ run_direction (guint in_rate, guint out_rate)
       v[i] = gstaudio_run (in, in_rate, out_rate, qualities[q].quality, NULL);
     raw = bench_median (v, REPEATS) / blocks * 1e6;
     gstaudio_run (in, in_rate, out_rate, qualities[q].quality, &snr);
-    label = g_strdup_printf ("GstAudioResampler kaiser %u F64",
-        qualities[q].kaiser);
+    label = g_strdup_printf ("GstAudioResampler kaiser %u %s",
+        qualities[q].kaiser, gstaudio_format_name (qualities[q].quality));
     print_row (label, raw, 0, snr);
     g_free (label);
     element = g_strdup_printf ("kithararesample engine=gstreamer quality=%s",
         qualities[q].nick);
-    print_row (element, element_us (in, in_rate, out_rate, element, b,
+    print_row (element, element_us (in, in_rate, out_rate, element, kb,
             &snr), raw, snr);
     g_free (element);
   }

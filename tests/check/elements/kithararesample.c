@@ -426,34 +426,43 @@ libsamplerate_snr (int converter, guint in_rate, guint out_rate, double freq,
 }
 
 /* GstAudioResampler on its own, as the gstreamer engine documents it:
- * audioresample's Kaiser preset @quality, in double precision, the same
- * float input, the output stored as floats as the element's is. */
+ * audioresample's Kaiser preset @quality in @format (F64 or F32), the
+ * same float input, the output stored as floats as the element's is. */
 static double
-gstaudio_snr (guint quality, guint in_rate, guint out_rate, double freq,
-    gsize skip)
+gstaudio_snr (guint quality, GstAudioFormat format, guint in_rate,
+    guint out_rate, double freq, gsize skip)
 {
   GstStructure *options = gst_structure_new_empty ("options");
   GstAudioResampler *resampler;
+  gboolean f64 = format == GST_AUDIO_FORMAT_F64;
   gsize n, len = in_rate, out_len;
-  double *in = g_new (double, len), *out, *y, snr;
-  gpointer in_planes[1] = { in }, out_planes[1];
+  double *y, snr;
+  gpointer in, out, in_planes[1], out_planes[1];
 
-  for (n = 0; n < len; n++)
-    in[n] = (float) (0.9 * sin (phase (freq, n, in_rate)));
+  in = f64 ? (gpointer) g_new (double, len) : (gpointer) g_new (float, len);
+  for (n = 0; n < len; n++) {
+    float v = (float) (0.9 * sin (phase (freq, n, in_rate)));
+
+    if (f64)
+      ((double *) in)[n] = v;
+    else
+      ((float *) in)[n] = v;
+  }
   gst_audio_resampler_options_set_quality (GST_AUDIO_RESAMPLER_METHOD_KAISER,
       quality, in_rate, out_rate, options);
   resampler = gst_audio_resampler_new (GST_AUDIO_RESAMPLER_METHOD_KAISER,
-      GST_AUDIO_RESAMPLER_FLAG_NONE, GST_AUDIO_FORMAT_F64, 1, in_rate,
-      out_rate, options);
+      GST_AUDIO_RESAMPLER_FLAG_NONE, format, 1, in_rate, out_rate, options);
   fail_unless (resampler != NULL);
   out_len = gst_audio_resampler_get_out_frames (resampler, len);
-  out = g_new (double, out_len);
+  out = f64 ? (gpointer) g_new (double, out_len) :
+      (gpointer) g_new (float, out_len);
   y = g_new (double, out_len);
+  in_planes[0] = in;
   out_planes[0] = out;
   gst_audio_resampler_resample (resampler, in_planes, len, out_planes,
       out_len);
   for (n = 0; n < out_len; n++)
-    y[n] = (float) out[n];
+    y[n] = f64 ? (float) ((double *) out)[n] : ((float *) out)[n];
   /* Its output is a fraction of a frame late (its interpolated filter
    * tables), without the filter's tail: the fit's phase takes up the one,
    * the skipped edge the other. */
@@ -500,14 +509,16 @@ typedef struct
   const gchar *nick;
   int converter;                /* libsamplerate's */
   guint kaiser;                 /* the gstreamer engine's Kaiser preset */
+  GstAudioFormat kaiser_format; /* and the precision it runs in */
   double snr;                   /* libsamplerate's published figure */
   double bandwidth;             /* required fraction of Nyquist */
 } Quality;
 
 static const Quality sinc_qualities[] = {
-  {"sinc-best", SRC_SINC_BEST_QUALITY, 10, 144.0, 0.96},
-  {"sinc-medium", SRC_SINC_MEDIUM_QUALITY, 8, 121.0, 0.90},
-  {"sinc-fastest", SRC_SINC_FASTEST, 5, 97.0, 0.80},
+  {"sinc-best", SRC_SINC_BEST_QUALITY, 10, GST_AUDIO_FORMAT_F64, 144.0, 0.96},
+  {"sinc-medium", SRC_SINC_MEDIUM_QUALITY, 8, GST_AUDIO_FORMAT_F64, 121.0,
+      0.90},
+  {"sinc-fastest", SRC_SINC_FASTEST, 5, GST_AUDIO_FORMAT_F32, 97.0, 0.80},
 };
 
 /* The engine of this run called directly on the same signal. */
@@ -516,7 +527,8 @@ raw_snr (const Quality * q, guint in_rate, guint out_rate, double freq,
     gsize skip)
 {
   if (engine == GSTREAMER_ENGINE)
-    return gstaudio_snr (q->kaiser, in_rate, out_rate, freq, skip);
+    return gstaudio_snr (q->kaiser, q->kaiser_format, in_rate, out_rate, freq,
+        skip);
   return libsamplerate_snr (q->converter, in_rate, out_rate, freq, skip);
 }
 
