@@ -173,7 +173,8 @@ gst_kithara_resample_engine_get_type (void)
     {GST_KITHARA_RESAMPLE_ENGINE_LIBSAMPLERATE,
         "libsamplerate's sinc converters, single precision", "libsamplerate"},
     {GST_KITHARA_RESAMPLE_ENGINE_GSTREAMER,
-        "GstAudioResampler (audioresample's), double precision", "gstreamer"},
+        "GstAudioResampler (audioresample's), double precision but for "
+          "sinc-fastest", "gstreamer"},
     {0, NULL, NULL},
   };
 

@@ -5,9 +5,9 @@
  * kithara_src_gstaudio_options()), chosen for an SNR comparable to
  * libsamplerate's at the same quality.  sinc-best and sinc-medium run in
  * double precision, so that their SNR is the filter's and not float
- * rounding's (single precision would cost sinc-medium 2 dB and sinc-best
- * 16); sinc-fastest's filter is the coarser by far (117 dB), so it runs in
- * single precision, vectorised, for 0.1 dB and about a third of its cost
+ * rounding's (single precision would cost them 2 to 14 dB); sinc-fastest's
+ * filter is the coarsest by far (117 dB), so it runs in single precision,
+ * vectorised, for 0.1 dB and a third to a half of its cost
  * (bench-resample).
  *
  * Rates: GstAudioResampler takes integer rates.  A ratio that is a

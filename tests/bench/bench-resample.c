@@ -10,11 +10,14 @@
  * converted beforehand; each block's output in one block's room, and the
  * SNR from another run), (b) the element on each engine in
  * "appsrc ! kithararesample ! appsink" minus the same pipeline with
- * kithararesample at equal rates (the worker's hand-off, printed apart);
- * then (c) audioresample at quality 0, 4, 6 and 10 minus the pipeline
- * with identity.  Each with
- * the SNR it reaches on a 1 kHz sine (fit of a sine at the output rate,
- * edges skipped).  Medians of 5 runs.
+ * identity (this includes the hand-off to the worker and out through an
+ * exit, which depends on how the worker's wake-ups fall), and the time
+ * the element's node spent in its ticks (its stats' busy-ns: the element's
+ * whole work per buffer, compared with the raw call), then (c)
+ * audioresample at quality 0, 4, 6 and 10 minus the pipeline with
+ * identity.  Each with the SNR it reaches on a 1 kHz sine (fit of a sine
+ * at the output rate, edges skipped).  Medians of 5 runs; run it on a
+ * quiet machine (ticks are wall-clock time).
  */
 #include <gst/gst.h>
 #include <gst/app/gstappsrc.h>
@@ -196,18 +199,39 @@ collect (GstAppSink * sink, gpointer user_data)
   return GST_FLOW_OK;
 }
 
-/* CPU of one pipeline run; the output lands in @out when not NULL. */
+/* The time a kithara element's node spent in its ticks (its "stats"),
+ * or 0 for a stock element. */
+static gdouble
+ticks_s (GstElement * element)
+{
+  GstStructure *stats = NULL;
+  guint64 busy_ns = 0;
+
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), "stats")
+      == NULL)
+    return 0;
+  g_object_get (element, "stats", &stats, NULL);
+  if (stats) {
+    gst_structure_get_uint64 (stats, "busy-ns", &busy_ns);
+    gst_structure_free (stats);
+  }
+  return busy_ns / 1e9;
+}
+
+/* CPU of one pipeline run; the output lands in @out when not NULL, the
+ * element's ticks in @ticks (see ticks_s ()). */
 static gdouble
 pipeline_cpu (const gfloat * in, guint in_rate, guint out_rate,
-    const gchar * element, GByteArray * out)
+    const gchar * element, GByteArray * out, gdouble * ticks)
 {
   gchar *desc = g_strdup_printf ("appsrc name=src format=time block=true "
       "max-bytes=65536 caps=audio/x-raw,format=F32LE,layout=interleaved,"
-      "channels=2,rate=%u ! %s ! audio/x-raw,rate=%u ! appsink name=sink "
-      "sync=false", in_rate, element, out_rate);
+      "channels=2,rate=%u ! %s name=measured ! audio/x-raw,rate=%u ! "
+      "appsink name=sink sync=false", in_rate, element, out_rate);
   GstElement *p = gst_parse_launch (desc, NULL);
   GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
   GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  GstElement *measured = gst_bin_get_by_name (GST_BIN (p), "measured");
   GstAppSinkCallbacks callbacks = { NULL, NULL, collect };
   GByteArray *scratch = out ? out : g_byte_array_new ();
   guint block = in_rate / 100, frames = in_rate * SECONDS, pos;
@@ -229,7 +253,10 @@ pipeline_cpu (const gfloat * in, guint in_rate, guint out_rate,
   gst_app_src_end_of_stream (GST_APP_SRC (src));
   bench_wait_eos (p);
   bench_sample (&after);
+  if (ticks)
+    *ticks = ticks_s (measured);
   gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (measured);
   gst_object_unref (src);
   gst_object_unref (sink);
   gst_object_unref (p);
@@ -239,32 +266,52 @@ pipeline_cpu (const gfloat * in, guint in_rate, guint out_rate,
   return after.cpu_s - before.cpu_s;
 }
 
-/* Median CPU per block of @element (minus @base), with its SNR. */
-static gdouble
-element_us (const gfloat * in, guint in_rate, guint out_rate,
-    const gchar * element, gdouble base, gdouble * snr)
+/* One row's figures, per 10 ms block. */
+typedef struct
+{
+  gdouble us;                   /* CPU (an element's: minus identity's) */
+  gdouble ticks_us;             /* a kithara element's ticks, or 0 */
+  gdouble snr;
+} Row;
+
+/* Medians of @element's pipeline CPU (minus @base) and ticks per block,
+ * and its SNR. */
+static Row
+element_row (const gfloat * in, guint in_rate, guint out_rate,
+    const gchar * element, gdouble base)
 {
   GByteArray *out = g_byte_array_new ();
-  gdouble v[REPEATS];
+  gdouble v[REPEATS], t[REPEATS];
+  Row row;
   guint i;
 
   for (i = 0; i < REPEATS; i++) {
     g_byte_array_set_size (out, 0);
-    v[i] = pipeline_cpu (in, in_rate, out_rate, element, out) - base;
+    v[i] = pipeline_cpu (in, in_rate, out_rate, element, out, &t[i]) - base;
   }
-  *snr = sine_snr ((gfloat *) out->data, out->len / 8, out_rate);
+  row.snr = sine_snr ((gfloat *) out->data, out->len / 8, out_rate);
   g_byte_array_unref (out);
-  return bench_median (v, REPEATS) / (SECONDS * 100) * 1e6;
+  row.us = bench_median (v, REPEATS) / (SECONDS * 100) * 1e6;
+  row.ticks_us = bench_median (t, REPEATS) / (SECONDS * 100) * 1e6;
+  return row;
 }
 
+/* A row of figures; a kithara element's ticks are compared with @raw_us;
+ * 0 marks a raw call's row, -1 a stock element's. */
 static void
-print_row (const gchar * what, gdouble us, gdouble raw_us, gdouble snr)
+print_row (const gchar * what, const Row * row, gdouble raw_us)
 {
-  if (raw_us > 0)
-    g_print ("  %-57s %9.2f %+8.1f%% %8.1f\n", what, us,
-        100 * (us - raw_us) / raw_us, snr);
-  else
-    g_print ("  %-57s %9.2f %9s %8.1f\n", what, us, "(raw)", snr);
+  gchar ticks[16] = "", vs[16] = "";
+
+  if (row->ticks_us > 0) {
+    g_snprintf (ticks, sizeof (ticks), "%.2f", row->ticks_us);
+    g_snprintf (vs, sizeof (vs), "%+.1f%%", 100 * (row->ticks_us - raw_us) /
+        raw_us);
+  } else if (raw_us == 0) {
+    g_snprintf (vs, sizeof (vs), "(raw)");
+  }
+  g_print ("  %-57s %9.2f %9s %9s %8.1f\n", what, row->us, ticks, vs,
+      row->snr);
 }
 
 /* Prints the raw GstAudioResampler row of @quality; returns its CPU per
@@ -273,20 +320,54 @@ static gdouble
 gstaudio_row (const gfloat * in, guint in_rate, guint out_rate,
     KitharaSrcQuality quality, guint kaiser, gboolean other)
 {
-  gdouble v[REPEATS], raw, snr;
+  gdouble v[REPEATS];
+  Row row = { 0 };
   gchar *label;
   guint i;
 
   for (i = 0; i < REPEATS; i++)
     v[i] = gstaudio_run (in, in_rate, out_rate, quality, other, NULL);
-  raw = bench_median (v, REPEATS) / (SECONDS * 100) * 1e6;
-  gstaudio_run (in, in_rate, out_rate, quality, other, &snr);
+  row.us = bench_median (v, REPEATS) / (SECONDS * 100) * 1e6;
+  gstaudio_run (in, in_rate, out_rate, quality, other, &row.snr);
   label = g_strdup_printf ("GstAudioResampler kaiser %u %s%s", kaiser,
       gst_audio_format_to_string (gstaudio_format (quality, other)),
       other ? " (not used)" : "");
-  print_row (label, raw, 0, snr);
+  print_row (label, &row, 0);
   g_free (label);
-  return raw;
+  return row.us;
+}
+
+/* Prints the raw src_process row of @quality; returns its CPU per block. */
+static gdouble
+libsamplerate_row (const gfloat * in, guint in_rate, guint out_rate,
+    KitharaSrcQuality quality, const gchar * nick)
+{
+  gdouble v[REPEATS];
+  Row row = { 0 };
+  gchar *label;
+  guint i;
+
+  for (i = 0; i < REPEATS; i++)
+    v[i] = libsamplerate_run (in, in_rate, out_rate, quality, NULL);
+  row.us = bench_median (v, REPEATS) / (SECONDS * 100) * 1e6;
+  libsamplerate_run (in, in_rate, out_rate, quality, &row.snr);
+  label = g_strdup_printf ("src_process %s", nick);
+  print_row (label, &row, 0);
+  g_free (label);
+  return row.us;
+}
+
+/* Prints kithararesample's row on @engine at @quality, against @raw. */
+static void
+kithara_row (const gfloat * in, guint in_rate, guint out_rate,
+    const gchar * engine, const gchar * nick, gdouble base, gdouble raw)
+{
+  gchar *element = g_strdup_printf ("kithararesample engine=%s quality=%s",
+      engine, nick);
+  Row row = element_row (in, in_rate, out_rate, element, base);
+
+  print_row (element, &row, raw);
+  g_free (element);
 }
 
 static void
@@ -304,61 +385,35 @@ run_direction (guint in_rate, guint out_rate)
   };
   static const gint stock_qualities[] = { 0, 4, 6, 10 };
   gfloat *in = make_sine (in_rate, in_rate * SECONDS);
-  gdouble blocks = SECONDS * 100, base[REPEATS], v[REPEATS], b, kb, snr;
+  gdouble base[REPEATS], b, raw;
   guint q, i;
 
-  /* The stock rows run in appsrc's thread, as identity does.  A kithara
-   * element takes each buffer onto the worker and out through an exit to
-   * appsink: that hand-off, the same for every kithara element, is the
-   * scheduler's cost (bench-tick-overhead, bench-live-streams), measured
-   * here with kithararesample at equal rates (it passes buffers through)
-   * and taken off the kithararesample rows. */
   for (i = 0; i < REPEATS; i++)
-    base[i] = pipeline_cpu (in, in_rate, in_rate, "identity", NULL);
+    base[i] = pipeline_cpu (in, in_rate, in_rate, "identity", NULL, NULL);
   b = bench_median (base, REPEATS);
-  for (i = 0; i < REPEATS; i++)
-    base[i] = pipeline_cpu (in, in_rate, in_rate, "kithararesample", NULL);
-  kb = bench_median (base, REPEATS);
 
   g_print ("%u -> %u Hz, stereo F32, 10 ms blocks\n", in_rate, out_rate);
-  g_print ("  %-57s %9s %9s %8s\n", "", "us/block", "vs raw", "SNR dB");
-  g_print ("  %-57s %9.2f\n", "(worker hand-off: kithararesample at equal "
-      "rates - identity)", (kb - b) / blocks * 1e6);
+  g_print ("  %-57s %9s %9s %9s %8s\n", "", "us/block", "ticks", "vs raw",
+      "SNR dB");
   for (q = 0; q < G_N_ELEMENTS (qualities); q++) {
-    gchar *label, *element;
-    gdouble raw;
-
-    for (i = 0; i < REPEATS; i++)
-      v[i] = libsamplerate_run (in, in_rate, out_rate, qualities[q].quality,
-          NULL);
-    raw = bench_median (v, REPEATS) / blocks * 1e6;
-    libsamplerate_run (in, in_rate, out_rate, qualities[q].quality, &snr);
-    label = g_strdup_printf ("src_process %s", qualities[q].nick);
-    print_row (label, raw, 0, snr);
-    g_free (label);
-    element = g_strdup_printf ("kithararesample engine=libsamplerate "
-        "quality=%s", qualities[q].nick);
-    print_row (element, element_us (in, in_rate, out_rate, element, kb,
-            &snr), raw, snr);
-    g_free (element);
-
+    raw = libsamplerate_row (in, in_rate, out_rate, qualities[q].quality,
+        qualities[q].nick);
+    kithara_row (in, in_rate, out_rate, "libsamplerate", qualities[q].nick, b,
+        raw);
     /* The precision the engine does not use, for the choice it made. */
     gstaudio_row (in, in_rate, out_rate, qualities[q].quality,
         qualities[q].kaiser, TRUE);
     raw = gstaudio_row (in, in_rate, out_rate, qualities[q].quality,
         qualities[q].kaiser, FALSE);
-    element = g_strdup_printf ("kithararesample engine=gstreamer quality=%s",
-        qualities[q].nick);
-    print_row (element, element_us (in, in_rate, out_rate, element, kb,
-            &snr), raw, snr);
-    g_free (element);
+    kithara_row (in, in_rate, out_rate, "gstreamer", qualities[q].nick, b,
+        raw);
   }
   for (q = 0; q < G_N_ELEMENTS (stock_qualities); q++) {
     gchar *element = g_strdup_printf ("audioresample quality=%d",
         stock_qualities[q]);
-    gdouble us = element_us (in, in_rate, out_rate, element, b, &snr);
+    Row row = element_row (in, in_rate, out_rate, element, b);
 
-    g_print ("  %-57s %9.2f %9s %8.1f\n", element, us, "", snr);
+    print_row (element, &row, -1);
     g_free (element);
   }
   g_free (in);
@@ -368,9 +423,10 @@ int
 main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
-  g_print ("Resampling, CPU per 10 ms block (median of %d runs of %d s; "
-      "element overhead over the library called directly, goal <= 5%%)\n",
-      REPEATS, SECONDS);
+  g_print ("Resampling, CPU per 10 ms block (median of %d runs of %d s): "
+      "raw calls; elements in a pipeline minus the same pipeline with "
+      "identity; a kithara element's own ticks against its engine's raw "
+      "call (goal <= +5%%)\n", REPEATS, SECONDS);
   run_direction (44100, 48000);
   run_direction (48000, 16000);
   return 0;
