@@ -1420,7 +1420,8 @@ main (int argc, char **argv)
       opt_warmup, opt_seconds, opt_seconds * BLOCKS_PER_S, opt_no_floor ? "" :
       "  floor           the kernels alone in one thread, no pipeline: the "
       "same decks' flacdec (in a GstHarness, S16 to F32), kithara's "
-      "biquads, libsamplerate sinc-fastest on 10 ms blocks, their sum\n"
+      "biquads, sinc-fastest of the engine kithara runs on 10 ms blocks, "
+      "their sum\n"
       "                  CPU per second of audio (% of one core in real "
       "time), over the window or " G_STRINGIFY (FLOOR_DECK_SECONDS) " s of "
       "audio / N if shorter (at least " G_STRINGIFY (FLOOR_MIN_SECONDS)
