@@ -89,6 +89,13 @@ typedef struct
   GstClockTime max_size_time;
   guint low_watermark;
 
+  /* The tick running now: its thread (atomic) and the inlet's activation
+   * count when it began.  A tick that outlived a state change (stopped
+   * from another worker, which does not wait for it) takes and pushes
+   * nothing more: see tick_is_current(). */
+  gpointer tick_thread;
+  guint tick_activations;
+
   /* Stream state, touched by the tick (or under the tick lock). */
   GstSegment segment;
   gboolean negotiated;
@@ -143,7 +150,23 @@ is_fatal (GstFlowReturn ret)
 GstMiniObject *
 gst_kithara_element_pop (GstKitharaElement * self)
 {
-  return kithara_inlet_pop (PRIV (self)->inlet);
+  GstKitharaElementPrivate *priv = PRIV (self);
+
+  return kithara_inlet_pop_at (priv->inlet,
+      g_atomic_pointer_get (&priv->tick_thread) == g_thread_self () ?
+      priv->tick_activations : G_MAXUINT);
+}
+
+/* The outlet's guard: FALSE on a tick that began before the element's
+ * last state change (what it took belongs to the stream before).  Other
+ * threads (flushes, state changes) always push. */
+static gboolean
+tick_is_current (gpointer user_data)
+{
+  GstKitharaElementPrivate *priv = PRIV (GST_KITHARA_ELEMENT (user_data));
+
+  return g_atomic_pointer_get (&priv->tick_thread) != g_thread_self () ||
+      kithara_inlet_get_activations (priv->inlet) == priv->tick_activations;
 }
 
 static gboolean peer_reports_errors (GstKitharaElement * self);
@@ -285,7 +308,7 @@ default_tick (GstKitharaElement * self)
   if (gst_kithara_element_downstream_full (self))
     return KITHARA_TICK_BACKPRESSURED;
 
-  item = kithara_inlet_pop (priv->inlet);
+  item = gst_kithara_element_pop (self);
   if (item == NULL)
     return KITHARA_TICK_WAITING;
 
@@ -314,12 +337,19 @@ static KitharaTickResult
 node_tick (KitharaNode * node, gpointer user_data)
 {
   GstKitharaElement *self = user_data;
-  KitharaTickResult result = GST_KITHARA_ELEMENT_GET_CLASS (self)->tick (self);
+  GstKitharaElementPrivate *priv = PRIV (self);
+  gpointer outer = g_atomic_pointer_get (&priv->tick_thread);
+  KitharaTickResult result;
+
+  priv->tick_activations = kithara_inlet_get_activations (priv->inlet);
+  g_atomic_pointer_set (&priv->tick_thread, g_thread_self ());
+  result = GST_KITHARA_ELEMENT_GET_CLASS (self)->tick (self);
+  g_atomic_pointer_set (&priv->tick_thread, outer);
 
   /* Produced ahead of the clock and batched in the exit: out it goes once
    * the node stops producing. */
-  if (result != KITHARA_TICK_PROGRESS && PRIV (self)->outlet)
-    kithara_outlet_flush_wake (PRIV (self)->outlet);
+  if (result != KITHARA_TICK_PROGRESS && priv->outlet)
+    kithara_outlet_flush_wake (priv->outlet);
   return result;
 }
 
@@ -1279,6 +1309,7 @@ add_src_pad (GstKitharaElement * self, GstPadTemplate * templ,
     GST_PAD_SET_PROXY_CAPS (priv->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), priv->srcpad);
   priv->outlet = kithara_outlet_new (priv->srcpad, priv->node);
+  kithara_outlet_set_guard (priv->outlet, tick_is_current, self);
   GST_OBJECT_LOCK (self);
   apply_limits (self);
   GST_OBJECT_UNLOCK (self);

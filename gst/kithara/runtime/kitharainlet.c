@@ -37,6 +37,7 @@ struct _KitharaInlet
   guint low_percent;
 
   GstFlowReturn state;          /* OK, FLUSHING, EOS or an error */
+  guint activations;            /* bumped by every set_active() */
   guint n_blocked;              /* foreign pushers waiting for space */
   KitharaInletOverrunFunc overrun_func;
   gpointer overrun_data;
@@ -350,6 +351,24 @@ kithara_inlet_take_query (KitharaInlet * inlet, GstQuery * query,
 }
 
 /**
+ * kithara_inlet_get_activations:
+ *
+ * Returns: how many times the inlet was activated or deactivated (never
+ * %G_MAXUINT): a tick that began at another count outlived a state
+ * change.
+ */
+guint
+kithara_inlet_get_activations (KitharaInlet * inlet)
+{
+  guint activations;
+
+  g_mutex_lock (&inlet->lock);
+  activations = inlet->activations;
+  g_mutex_unlock (&inlet->lock);
+  return activations;
+}
+
+/**
  * kithara_inlet_pop:
  *
  * Returns: (transfer full) (nullable): the oldest item, or %NULL if empty.
@@ -357,10 +376,28 @@ kithara_inlet_take_query (KitharaInlet * inlet, GstQuery * query,
 GstMiniObject *
 kithara_inlet_pop (KitharaInlet * inlet)
 {
+  return kithara_inlet_pop_at (inlet, G_MAXUINT);
+}
+
+/**
+ * kithara_inlet_pop_at:
+ * @activations: the activation count the caller's tick began at, or
+ *   %G_MAXUINT for any
+ *
+ * As kithara_inlet_pop(), but %NULL as well if the inlet was activated or
+ * deactivated since: what came in since belongs to a later tick.
+ */
+GstMiniObject *
+kithara_inlet_pop_at (KitharaInlet * inlet, guint activations)
+{
   GstMiniObject *item;
   GPtrArray *woken = NULL;
 
   g_mutex_lock (&inlet->lock);
+  if (activations != G_MAXUINT && activations != inlet->activations) {
+    g_mutex_unlock (&inlet->lock);
+    return NULL;
+  }
   item = g_queue_pop_head (&inlet->items);
   if (item == NULL) {
     g_mutex_unlock (&inlet->lock);
@@ -451,6 +488,7 @@ kithara_inlet_set_active (KitharaInlet * inlet, gboolean active)
 {
   g_mutex_lock (&inlet->lock);
   inlet->state = active ? GST_FLOW_OK : GST_FLOW_FLUSHING;
+  inlet->activations = (inlet->activations + 1) % G_MAXUINT;
   empty_and_unlock (inlet, FALSE);
 }
 

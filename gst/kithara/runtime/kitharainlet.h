@@ -67,6 +67,12 @@ KITHARA_API
 GstMiniObject *kithara_inlet_pop (KitharaInlet * inlet);
 
 KITHARA_API
+GstMiniObject *kithara_inlet_pop_at (KitharaInlet * inlet, guint activations);
+
+KITHARA_API
+guint kithara_inlet_get_activations (KitharaInlet * inlet);
+
+KITHARA_API
 gboolean kithara_inlet_check_full (KitharaInlet * inlet,
     KitharaNode * producer);
 

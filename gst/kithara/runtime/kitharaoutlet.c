@@ -29,6 +29,14 @@
  * Every wake of the task (an item, a flush, a timing change) bumps a
  * counter under the lock and signals or unschedules the wait, so none is
  * lost between the task's look at the queue and its wait.
+ *
+ * A producer's tick may outlive a state change of its element: stopped
+ * from another worker, which does not wait for it.  What such a tick
+ * pushes belongs to the stream before and is dropped (the guard).  A
+ * direct push holds push_lock from the guard's check to the end of the
+ * push, and (de)activation takes it, so that no state change passes in
+ * between: a push into a kithara inlet never blocks, so neither waits
+ * long.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -55,6 +63,10 @@ struct _KitharaOutlet
   GstPad *srcpad;               /* not owned: the element owns both */
   GstElement *element;          /* not owned */
   KitharaNode *producer;
+
+  GRecMutex push_lock;          /* see the file comment */
+  KitharaOutletGuardFunc guard;
+  gpointer guard_data;
 
   GMutex lock;
   GCond cond;                   /* the task waits here without a deadline */
@@ -114,6 +126,7 @@ kithara_outlet_new (GstPad * srcpad, KitharaNode * producer)
   o->element = GST_ELEMENT (GST_OBJECT_PARENT (srcpad));
   g_return_val_if_fail (o->element != NULL, NULL);
   o->producer = kithara_node_ref (producer);
+  g_rec_mutex_init (&o->push_lock);
   g_mutex_init (&o->lock);
   g_cond_init (&o->cond);
   g_queue_init (&o->items);
@@ -152,6 +165,7 @@ kithara_outlet_free (KitharaOutlet * o)
   kithara_node_unref (o->producer);
   g_cond_clear (&o->cond);
   g_mutex_clear (&o->lock);
+  g_rec_mutex_clear (&o->push_lock);
   g_free (o);
 }
 
@@ -179,6 +193,37 @@ wake_task_locked (KitharaOutlet * o)
     gst_clock_id_unschedule (o->clock_id);
   else if (o->task_waits)
     g_cond_signal (&o->cond);   /* a system call: only when needed */
+}
+
+/**
+ * kithara_outlet_set_guard:
+ *
+ * Before the outlet is first activated.
+ */
+void
+kithara_outlet_set_guard (KitharaOutlet * o, KitharaOutletGuardFunc func,
+    gpointer user_data)
+{
+  o->guard = func;
+  o->guard_data = user_data;
+}
+
+static inline gboolean
+is_current (KitharaOutlet * o)
+{
+  return o->guard == NULL || o->guard (o->guard_data);
+}
+
+/* Takes push_lock for a direct push: FALSE (nothing held) if the pad has
+ * become an exit meanwhile. */
+static gboolean
+begin_direct_push (KitharaOutlet * o)
+{
+  g_rec_mutex_lock (&o->push_lock);
+  if (!g_atomic_int_get (&o->exit))
+    return TRUE;
+  g_rec_mutex_unlock (&o->push_lock);
+  return FALSE;
 }
 
 /**
@@ -555,6 +600,7 @@ outlet_loop (gpointer user_data)
 gboolean
 kithara_outlet_activate (KitharaOutlet * o, gboolean active, gboolean exit)
 {
+  g_rec_mutex_lock (&o->push_lock);
   g_mutex_lock (&o->lock);
   o->active = active;
   o->flushing = !active;
@@ -571,6 +617,7 @@ kithara_outlet_activate (KitharaOutlet * o, gboolean active, gboolean exit)
   wake_task_locked (o);
   g_atomic_int_set (&o->exit, active && exit);
   g_mutex_unlock (&o->lock);
+  g_rec_mutex_unlock (&o->push_lock);
 
   if (active && exit) {
     GST_DEBUG_OBJECT (o->srcpad, "exit: a streaming task pushes downstream");
@@ -592,11 +639,13 @@ kithara_outlet_ensure_exit (KitharaOutlet * o)
 {
   gboolean start;
 
+  g_rec_mutex_lock (&o->push_lock);
   g_mutex_lock (&o->lock);
   start = o->active && !g_atomic_int_get (&o->exit);
   if (start)
     g_atomic_int_set (&o->exit, TRUE);
   g_mutex_unlock (&o->lock);
+  g_rec_mutex_unlock (&o->push_lock);
   if (start) {
     GST_DEBUG_OBJECT (o->srcpad, "relinked: now an exit");
     start_task (o);
@@ -709,8 +758,16 @@ kithara_outlet_push (KitharaOutlet * o, GstBuffer * buf)
   GstClockTime base_time = GST_CLOCK_TIME_NONE;
   GstFlowReturn ret;
 
-  if (!g_atomic_int_get (&o->exit))
-    return gst_pad_push (o->srcpad, buf);
+  if (!g_atomic_int_get (&o->exit) && begin_direct_push (o)) {
+    if (is_current (o))
+      ret = gst_pad_push (o->srcpad, buf);
+    else {
+      gst_buffer_unref (buf);
+      ret = GST_FLOW_FLUSHING;
+    }
+    g_rec_mutex_unlock (&o->push_lock);
+    return ret;
+  }
 
   /* The mixer's blocks always go at once: it keeps time itself. */
   if (o->due_func == NULL && g_atomic_int_get (&o->deadlines)) {
@@ -723,8 +780,8 @@ kithara_outlet_push (KitharaOutlet * o, GstBuffer * buf)
   }
 
   g_mutex_lock (&o->lock);
-  if (o->result != GST_FLOW_OK) {
-    ret = o->result;
+  if (o->result != GST_FLOW_OK || !is_current (o)) {
+    ret = is_current (o) ? o->result : GST_FLOW_FLUSHING;
     g_mutex_unlock (&o->lock);
     gst_buffer_unref (buf);
     gst_clear_object (&clock);
@@ -773,14 +830,25 @@ kithara_outlet_flush_wake (KitharaOutlet * o)
 gboolean
 kithara_outlet_push_event (KitharaOutlet * o, GstEvent * event)
 {
-  gboolean restart;
+  gboolean restart, res;
 
-  if (!g_atomic_int_get (&o->exit) || !GST_EVENT_IS_SERIALIZED (event))
+  if (!GST_EVENT_IS_SERIALIZED (event))
     return gst_pad_push_event (o->srcpad, event);
+  if (!g_atomic_int_get (&o->exit) && begin_direct_push (o)) {
+    if (is_current (o))
+      res = gst_pad_push_event (o->srcpad, event);
+    else {
+      gst_event_unref (event);
+      res = FALSE;
+    }
+    g_rec_mutex_unlock (&o->push_lock);
+    return res;
+  }
 
   g_mutex_lock (&o->lock);
   restart = revive_locked (o, event);
-  if (o->result != GST_FLOW_OK && !keeps_while_flushing_locked (o, event)) {
+  if (!is_current (o) || (o->result != GST_FLOW_OK &&
+          !keeps_while_flushing_locked (o, event))) {
     g_mutex_unlock (&o->lock);
     gst_event_unref (event);
     return FALSE;

@@ -20,6 +20,15 @@ typedef struct _KitharaOutlet KitharaOutlet;
 typedef void (*KitharaOutletDueFunc) (gpointer user_data);
 
 /**
+ * KitharaOutletGuardFunc:
+ *
+ * Called on the producer's thread before each push: %FALSE if what it
+ * pushes is stale (it was taken before the element's last state change)
+ * and must be dropped.
+ */
+typedef gboolean (*KitharaOutletGuardFunc) (gpointer user_data);
+
+/**
  * KitharaOutletLevel:
  *
  * What an outlet holds and did.
@@ -48,6 +57,10 @@ void kithara_outlet_set_limits (KitharaOutlet * outlet, guint max_buffers,
 KITHARA_API
 void kithara_outlet_set_due_func (KitharaOutlet * outlet, GstClockTime margin,
     KitharaOutletDueFunc func, gpointer user_data);
+
+KITHARA_API
+void kithara_outlet_set_guard (KitharaOutlet * outlet,
+    KitharaOutletGuardFunc func, gpointer user_data);
 
 KITHARA_API
 gboolean kithara_outlet_activate (KitharaOutlet * outlet, gboolean active,
