@@ -35,8 +35,10 @@
  * pushes belongs to the stream before and is dropped (the guard).  A
  * direct push holds push_lock from the guard's check to the end of the
  * push, and (de)activation takes it, so that no state change passes in
- * between: a push into a kithara inlet never blocks, so neither waits
- * long.
+ * between (a push into a kithara inlet does not block).  On a worker,
+ * (de)activation only tries the lock: a pad probe in the push could be
+ * waiting for this very worker.  A push that spans a whole stop and
+ * restart there is not caught.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -212,6 +214,18 @@ static inline gboolean
 is_current (KitharaOutlet * o)
 {
   return o->guard == NULL || o->guard (o->guard_data);
+}
+
+/* For (de)activation: takes push_lock, or on a worker tries to.  Returns
+ * whether it holds it. */
+static gboolean
+lock_pushes (KitharaOutlet * o)
+{
+  if (!kithara_in_worker_thread ()) {
+    g_rec_mutex_lock (&o->push_lock);
+    return TRUE;
+  }
+  return g_rec_mutex_trylock (&o->push_lock);
 }
 
 /* Takes push_lock for a direct push: FALSE (nothing held) if the pad has
@@ -600,7 +614,8 @@ outlet_loop (gpointer user_data)
 gboolean
 kithara_outlet_activate (KitharaOutlet * o, gboolean active, gboolean exit)
 {
-  g_rec_mutex_lock (&o->push_lock);
+  gboolean locked = lock_pushes (o);
+
   g_mutex_lock (&o->lock);
   o->active = active;
   o->flushing = !active;
@@ -617,7 +632,8 @@ kithara_outlet_activate (KitharaOutlet * o, gboolean active, gboolean exit)
   wake_task_locked (o);
   g_atomic_int_set (&o->exit, active && exit);
   g_mutex_unlock (&o->lock);
-  g_rec_mutex_unlock (&o->push_lock);
+  if (locked)
+    g_rec_mutex_unlock (&o->push_lock);
 
   if (active && exit) {
     GST_DEBUG_OBJECT (o->srcpad, "exit: a streaming task pushes downstream");
@@ -637,15 +653,15 @@ kithara_outlet_activate (KitharaOutlet * o, gboolean active, gboolean exit)
 void
 kithara_outlet_ensure_exit (KitharaOutlet * o)
 {
-  gboolean start;
+  gboolean start, locked = lock_pushes (o);
 
-  g_rec_mutex_lock (&o->push_lock);
   g_mutex_lock (&o->lock);
   start = o->active && !g_atomic_int_get (&o->exit);
   if (start)
     g_atomic_int_set (&o->exit, TRUE);
   g_mutex_unlock (&o->lock);
-  g_rec_mutex_unlock (&o->push_lock);
+  if (locked)
+    g_rec_mutex_unlock (&o->push_lock);
   if (start) {
     GST_DEBUG_OBJECT (o->srcpad, "relinked: now an exit");
     start_task (o);
@@ -757,6 +773,7 @@ kithara_outlet_push (KitharaOutlet * o, GstBuffer * buf)
   GstClock *clock = NULL;
   GstClockTime base_time = GST_CLOCK_TIME_NONE;
   GstFlowReturn ret;
+  gboolean current;
 
   if (!g_atomic_int_get (&o->exit) && begin_direct_push (o)) {
     if (is_current (o))
@@ -780,8 +797,9 @@ kithara_outlet_push (KitharaOutlet * o, GstBuffer * buf)
   }
 
   g_mutex_lock (&o->lock);
-  if (o->result != GST_FLOW_OK || !is_current (o)) {
-    ret = is_current (o) ? o->result : GST_FLOW_FLUSHING;
+  current = is_current (o);
+  if (o->result != GST_FLOW_OK || !current) {
+    ret = current ? o->result : GST_FLOW_FLUSHING;
     g_mutex_unlock (&o->lock);
     gst_buffer_unref (buf);
     gst_clear_object (&clock);
@@ -846,9 +864,13 @@ kithara_outlet_push_event (KitharaOutlet * o, GstEvent * event)
   }
 
   g_mutex_lock (&o->lock);
+  if (!is_current (o)) {
+    g_mutex_unlock (&o->lock);
+    gst_event_unref (event);
+    return FALSE;
+  }
   restart = revive_locked (o, event);
-  if (!is_current (o) || (o->result != GST_FLOW_OK &&
-          !keeps_while_flushing_locked (o, event))) {
+  if (o->result != GST_FLOW_OK && !keeps_while_flushing_locked (o, event)) {
     g_mutex_unlock (&o->lock);
     gst_event_unref (event);
     return FALSE;
